@@ -1,0 +1,64 @@
+"""Input and output: challenge layouts, image decoding, tables and atomic writers."""
+
+from synthprint.io.dataset import (
+    Benchmark,
+    ImageDataset,
+    list_folder,
+    load_benchmark,
+    load_dataset,
+    load_split,
+    read_truth_folder,
+    summarize_notes,
+)
+from synthprint.io.inspect import BenchmarkSummary, SplitSummary, demo_path, summarize
+from synthprint.io.decode import IMAGE_SIZE, DecodeNote, decode_image, is_image_file, read_header
+from synthprint.io.layouts import (
+    LAYOUTS,
+    UNKNOWN_LABEL,
+    BenchmarkLayout,
+    FolderSpec,
+    Layout,
+    Role,
+    detect_layout,
+    natural_key,
+)
+from synthprint.io.tables import read_labels_csv
+from synthprint.io.writers import (
+    atomic_write_bytes,
+    atomic_write_text,
+    check_can_write,
+    prepare_output_dir,
+)
+
+__all__ = [
+    "IMAGE_SIZE",
+    "LAYOUTS",
+    "UNKNOWN_LABEL",
+    "Benchmark",
+    "BenchmarkSummary",
+    "SplitSummary",
+    "demo_path",
+    "summarize",
+    "BenchmarkLayout",
+    "DecodeNote",
+    "FolderSpec",
+    "ImageDataset",
+    "Layout",
+    "Role",
+    "atomic_write_bytes",
+    "atomic_write_text",
+    "check_can_write",
+    "decode_image",
+    "detect_layout",
+    "is_image_file",
+    "list_folder",
+    "load_benchmark",
+    "load_dataset",
+    "load_split",
+    "natural_key",
+    "prepare_output_dir",
+    "read_header",
+    "read_labels_csv",
+    "read_truth_folder",
+    "summarize_notes",
+]

@@ -1,0 +1,60 @@
+"""Write outputs atomically (temp file in the same folder, then rename), never clobbering."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from synthprint.errors import OutputExistsError, SynthprintError
+
+
+def check_can_write(path: str | Path, force: bool = False) -> Path:
+    """Raise :class:`OutputExistsError` if ``path`` exists and ``force`` is false."""
+    path = Path(path)
+    if path.exists() and not force:
+        raise OutputExistsError(f"{path}: exists already; pass --force to overwrite it")
+    return path
+
+
+def atomic_write_bytes(path: str | Path, data: bytes, *, force: bool = False) -> Path:
+    """Write ``data`` to ``path`` through a temporary file and :func:`os.replace`.
+
+    The folder is created if missing. Readers never see a half-written file, and an existing
+    file is kept unless ``force``.
+    """
+    path = check_can_write(path, force)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+    return path
+
+
+def atomic_write_text(path: str | Path, text: str, *, force: bool = False) -> Path:
+    """Write ``text`` as UTF-8 with ``\\n`` line ends (see :func:`atomic_write_bytes`)."""
+    return atomic_write_bytes(path, text.encode("utf-8"), force=force)
+
+
+def prepare_output_dir(out: str | Path, names: list[str], *, force: bool = False) -> Path:
+    """Create ``out`` and check that none of ``names`` exists in it unless ``force``.
+
+    Checking every output before writing the first means a refused run writes nothing.
+    """
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise SynthprintError(f"{out}: is a file; --out must be a folder")
+    for name in names:
+        check_can_write(out / name, force)
+    out.mkdir(parents=True, exist_ok=True)
+    return out
