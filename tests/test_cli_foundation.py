@@ -1,0 +1,67 @@
+"""The command line: --version, --help, info, demo, and the one-line error boundary."""
+
+from __future__ import annotations
+
+from typer.testing import CliRunner
+
+from synthprint import __version__
+from synthprint.cli import app
+from synthprint.io import demo_path
+from tests.conftest import ct_like, write_png
+
+runner = CliRunner()
+
+
+def test_version():
+    result = runner.invoke(app, ["--version"])
+    assert result.exit_code == 0 and __version__ in result.output
+
+
+def test_help_lists_commands():
+    result = runner.invoke(app, ["--help"])
+    assert result.exit_code == 0
+    for name in ("info", "demo"):
+        assert name in result.output
+
+
+def test_info_on_demo_benchmark():
+    result = runner.invoke(app, ["info", str(demo_path("membership")), "-q"])
+    assert result.exit_code == 0, result.output
+    out = result.output
+    assert "membership-train" in out and "membership-test" in out
+    assert "real_used" in out and "10" in out
+    assert "truth: 30 labels" in out
+
+
+def test_info_on_split(attribution_train):
+    result = runner.invoke(app, ["info", str(attribution_train), "-q"])
+    assert result.exit_code == 0, result.output
+    assert "attribution-train" in result.output and "generated/t3" in result.output
+
+
+def test_info_reports_problems_and_exits_1(membership_train):
+    write_png(membership_train / "generated" / "small.png", ct_like(0, size=64))
+    (membership_train / "generated" / "Thumbs.db").write_bytes(b"x")
+    result = runner.invoke(app, ["info", str(membership_train), "-q"])
+    assert result.exit_code == 1
+    assert "small.png" in result.output and "64x64" in result.output
+    assert "1 non-image files skipped" in result.output
+
+
+def test_error_is_one_line_without_traceback(tmp_path):
+    result = runner.invoke(app, ["info", str(tmp_path / "missing")])
+    assert result.exit_code == 2
+    assert "folder not found" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_debug_shows_traceback(tmp_path):
+    result = runner.invoke(app, ["--debug", "info", str(tmp_path / "missing")])
+    assert result.exit_code == 2
+    assert "Traceback" in result.output
+
+
+def test_demo_runs(tmp_path):
+    result = runner.invoke(app, ["demo", "--out", str(tmp_path / "demo"), "-q"])
+    assert result.exit_code == 0, result.output
+    assert "membership demo" in result.output and "attribution demo" in result.output

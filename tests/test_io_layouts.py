@@ -1,0 +1,191 @@
+"""Layout detection and loading for every layout the challenge has used."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from synthprint.errors import SynthprintError
+from synthprint.io import (
+    BenchmarkLayout,
+    Role,
+    demo_path,
+    detect_layout,
+    load_benchmark,
+    load_dataset,
+    natural_key,
+)
+from tests.conftest import make_folder, write_png, ct_like
+
+
+def test_natural_sort():
+    names = ["x_10.png", "x_2.png", "x_1.png", "X_3.png"]
+    assert sorted(names, key=natural_key) == ["x_1.png", "x_2.png", "X_3.png", "x_10.png"]
+
+
+def test_membership_train(membership_train):
+    ds = load_dataset(membership_train, quiet=True)
+    assert ds.layout.name == "membership-train"
+    assert ds.counts() == {"generated": 6, "real_used": 3, "real_not_used": 3}
+    assert ds.images.shape == (12, 256, 256) and ds.images.dtype == np.uint8
+    used = ds.indices(Role.REAL_USED)
+    assert set(ds.labels[used]) == {1}
+    assert set(ds.labels[ds.indices(Role.REAL_NOT_USED)]) == {0}
+    assert set(ds.labels[ds.indices(Role.GENERATED)]) == {-1}
+    assert "membership-train" in repr(ds)
+
+
+def test_membership_train_accepts_used_and_not_used(tmp_path):
+    make_folder(tmp_path / "generated", "g", 2)
+    make_folder(tmp_path / "used", "u", 2)
+    make_folder(tmp_path / "not_used", "n", 2)
+    assert detect_layout(tmp_path).name == "membership-train"
+
+
+def test_membership_train_missing_folder(tmp_path):
+    make_folder(tmp_path / "real_used", "u", 2)
+    make_folder(tmp_path / "real_not_used", "n", 2)
+    with pytest.raises(SynthprintError, match="no generated/"):
+        detect_layout(tmp_path)
+
+
+@pytest.mark.parametrize("gen,real,edition", [("generated", "real_unknown", 2025),
+                                              ("generated_1", "real_unknown_1", 2023)])
+def test_membership_test_layouts(tmp_path, gen, real, edition):
+    make_folder(tmp_path / gen, "generated_", 2)
+    make_folder(tmp_path / real, "real_unknown_", 12)
+    ds = load_dataset(tmp_path, quiet=True)
+    assert ds.layout.name == "membership-test" and ds.layout.edition == edition
+    real_names = [ds.names[i] for i in ds.indices(Role.REAL_UNKNOWN)]
+    assert real_names[:3] == ["real_unknown_1.png", "real_unknown_2.png", "real_unknown_3.png"]
+    assert real_names[-1] == "real_unknown_12.png"  # natural order, not 1, 10, 11, 12, 2
+
+
+def test_attribution_train_pairs_subsets_by_number(attribution_train):
+    ds = load_dataset(attribution_train, quiet=True)
+    assert ds.layout.name == "attribution-train"
+    assert ds.counts() == {"real/t1": 2, "real/t2": 2, "real/t3": 2,
+                           "generated/t1": 3, "generated/t2": 3, "generated/t3": 3}
+    gen = ds.indices(Role.GENERATED_SUBSET)
+    assert sorted(set(ds.labels[gen])) == [1, 2, 3]
+
+
+def test_attribution_train_subset_mismatch(tmp_path):
+    make_folder(tmp_path / "real" / "t1", "r", 1)
+    make_folder(tmp_path / "generated" / "t1", "g", 1)
+    make_folder(tmp_path / "generated" / "t2", "g", 1)
+    with pytest.raises(SynthprintError, match="every subset needs"):
+        detect_layout(tmp_path)
+
+
+def test_attribution_train_two_folders_one_subset(tmp_path):
+    make_folder(tmp_path / "real" / "t1", "r", 1)
+    make_folder(tmp_path / "generated" / "t1", "g", 1)
+    make_folder(tmp_path / "generated" / "gen_t1", "h", 1)
+    with pytest.raises(SynthprintError, match="both name subset 1"):
+        detect_layout(tmp_path)
+
+
+def test_attribution_test_layouts(tmp_path):
+    make_folder(tmp_path / "a" / "generated_unknown", "gen_unknown_", 3)
+    assert detect_layout(tmp_path / "a").name == "attribution-test"
+    make_folder(tmp_path / "b", "img_", 3)
+    ds = load_dataset(tmp_path / "b", quiet=True)
+    assert ds.layout.name == "attribution-test"
+    assert list(ds.roles) == [Role.GENERATED_UNKNOWN] * 3
+
+
+def test_forced_layout(membership_train):
+    with pytest.raises(SynthprintError, match="does not look like a attribution-train"):
+        detect_layout(membership_train, "attribution-train")
+    with pytest.raises(SynthprintError, match="unknown layout"):
+        detect_layout(membership_train, "nope")
+    assert detect_layout(membership_train, "membership-train").name == "membership-train"
+
+
+def test_missing_folder(tmp_path):
+    with pytest.raises(SynthprintError, match="folder not found"):
+        load_dataset(tmp_path / "nowhere")
+
+
+def test_file_instead_of_folder(tmp_path):
+    path = write_png(tmp_path / "x.png", ct_like(0))
+    with pytest.raises(SynthprintError, match="is a file"):
+        load_dataset(path)
+
+
+def test_empty_folder_is_an_error(tmp_path):
+    (tmp_path / "generated").mkdir()
+    make_folder(tmp_path / "real_unknown", "r", 2)
+    with pytest.raises(SynthprintError, match=r"generated: no images found"):
+        load_dataset(tmp_path, quiet=True)
+
+
+def test_unknown_layout_says_what_was_expected(tmp_path):
+    (tmp_path / "something").mkdir()
+    with pytest.raises(SynthprintError, match="expected one of"):
+        detect_layout(tmp_path)
+
+
+def test_duplicate_names_are_an_error(tmp_path):
+    make_folder(tmp_path / "generated", "g", 2)
+    make_folder(tmp_path / "real_unknown", "real_unknown_", 2)
+    write_png(tmp_path / "real_unknown" / "REAL_UNKNOWN_1.jpg", ct_like(9))
+    with pytest.raises(SynthprintError, match="same name"):
+        load_dataset(tmp_path, quiet=True)
+
+
+def test_non_image_files_are_skipped_and_counted(membership_train):
+    (membership_train / "generated" / ".DS_Store").write_bytes(b"\0\0")
+    (membership_train / "generated" / "Thumbs.db").write_bytes(b"\0\0")
+    (membership_train / "real_used" / "labels.csv").write_text("a,b\n")
+    ds = load_dataset(membership_train, quiet=True)
+    assert len(ds) == 12
+    assert sorted(p.name for p in ds.skipped) == [".DS_Store", "Thumbs.db", "labels.csv"]
+
+
+def test_corrupt_file_in_folder_names_it(membership_train):
+    (membership_train / "generated" / "generated_2.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+    with pytest.raises(SynthprintError, match="generated_2.png"):
+        load_dataset(membership_train, quiet=True)
+
+
+def test_loading_writes_nothing_into_the_data(membership_train):
+    before = sorted(p for p in membership_train.rglob("*"))
+    load_dataset(membership_train, quiet=True)
+    assert sorted(p for p in membership_train.rglob("*")) == before
+
+
+def test_both_used_and_real_used_is_ambiguous(membership_train):
+    make_folder(membership_train / "used", "u", 1)
+    with pytest.raises(SynthprintError, match="mean the same thing"):
+        detect_layout(membership_train)
+
+
+def test_take_and_select(membership_train):
+    ds = load_dataset(membership_train, quiet=True)
+    real = ds.select(Role.REAL_USED, Role.REAL_NOT_USED)
+    assert len(real) == 6 and real.images.shape == (6, 256, 256)
+    assert real.names[0] == "real_used_1.png"
+    assert ds.ids[0] == "generated_1"
+
+
+@pytest.mark.parametrize("task,train_layout,test_layout", [
+    ("membership", "membership-train", "membership-test"),
+    ("attribution", "attribution-train", "attribution-test"),
+])
+def test_bundled_demo_is_a_benchmark(task, train_layout, test_layout):
+    layout = detect_layout(demo_path(task))
+    assert isinstance(layout, BenchmarkLayout)
+    bench = load_benchmark(demo_path(task), quiet=True)
+    assert bench.train.layout.name == train_layout
+    assert bench.test.layout.name == test_layout
+    assert bench.truth is not None
+    unknown = Role.REAL_UNKNOWN if task == "membership" else Role.GENERATED_UNKNOWN
+    labels = bench.test_labels(unknown)
+    assert len(labels) == len(bench.test.indices(unknown))
+
+
+def test_benchmark_root_is_not_a_split():
+    with pytest.raises(SynthprintError, match="holds both train/ and test/"):
+        load_dataset(demo_path("membership"))

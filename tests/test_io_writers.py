@@ -1,0 +1,27 @@
+from __future__ import annotations
+
+import pytest
+
+from synthprint.errors import OutputExistsError, SynthprintError
+from synthprint.io import atomic_write_text, prepare_output_dir
+
+
+def test_atomic_write_refuses_to_overwrite(tmp_path):
+    path = atomic_write_text(tmp_path / "a" / "x.csv", "one\n")
+    with pytest.raises(OutputExistsError, match="--force"):
+        atomic_write_text(path, "two\n")
+    assert path.read_text() == "one\n"
+    atomic_write_text(path, "two\n", force=True)
+    assert path.read_text() == "two\n"
+    assert [p.name for p in path.parent.iterdir()] == ["x.csv"]  # no temp file left
+
+
+def test_prepare_output_dir_checks_every_name_first(tmp_path):
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "run.csv").write_text("keep")
+    with pytest.raises(OutputExistsError):
+        prepare_output_dir(tmp_path / "out", ["scores.csv", "run.csv"])
+    assert not (tmp_path / "out" / "scores.csv").exists()
+    (tmp_path / "file").write_text("")
+    with pytest.raises(SynthprintError, match="is a file"):
+        prepare_output_dir(tmp_path / "file", ["a"])
