@@ -17,6 +17,12 @@ def check_can_write(path: str | Path, force: bool = False) -> Path:
     return path
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def atomic_write_bytes(path: str | Path, data: bytes, *, force: bool = False) -> Path:
     """Write ``data`` to ``path`` through a temporary file and :func:`os.replace`.
 
@@ -31,6 +37,7 @@ def atomic_write_bytes(path: str | Path, data: bytes, *, force: bool = False) ->
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp creates 0600; outputs are ordinary files
         os.replace(tmp, path)
     except BaseException:
         try:

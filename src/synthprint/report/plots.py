@@ -1,0 +1,101 @@
+"""Plots for the report, rendered by matplotlib (Agg) into PNG bytes."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+_COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b")
+
+
+def _png(fig) -> bytes:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight",
+                metadata={"Software": None})  # no version string: stable bytes
+    plt.close(fig)
+    return buf.getvalue()
+
+
+def roc_points(y_true: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+    """ROC curve (fpr, tpr) with ties handled, and the AUC, for labels in {0, 1}.
+
+    Returns fpr and tpr as float64 arrays starting at (0, 0) and ending at (1, 1), and the
+    area under the curve by the trapezoid rule (equal to the Mann-Whitney AUC).
+    """
+    from sklearn.metrics import roc_auc_score, roc_curve
+
+    y_true = np.asarray(y_true)
+    scores = np.asarray(scores, dtype=np.float64)
+    fpr, tpr, _ = roc_curve(y_true, scores)
+    return fpr, tpr, float(roc_auc_score(y_true, scores))
+
+
+def roc_plot(curves: list[tuple[str, np.ndarray, np.ndarray]]) -> bytes:
+    """ROC curves on a log-scale false-positive-rate axis (1e-3 .. 1), chance as a diagonal.
+
+    ``curves`` is a list of (label, y_true in {0,1}, scores); curves with a single class are
+    skipped. Returns PNG bytes.
+    """
+    fig, ax = plt.subplots(figsize=(5.2, 4.2))
+    floor = 1e-3
+    grid = np.logspace(-3, 0, 200)
+    ax.plot(grid, grid, color="grey", ls="--", lw=1, label="chance")
+    for i, (label, y, s) in enumerate(curves):
+        if len(np.unique(y)) < 2:
+            continue
+        fpr, tpr, auc = roc_points(y, s)
+        ax.step(np.maximum(fpr, floor), tpr, where="post", color=_COLOURS[i % len(_COLOURS)],
+                lw=1.8, label=f"{label} (AUC {auc:.3f})")
+    ax.set_xscale("log")
+    ax.set_xlim(floor, 1)
+    ax.set_ylim(0, 1.01)
+    ax.set_xlabel("false positive rate (log scale)")
+    ax.set_ylabel("true positive rate")
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(loc="lower right", fontsize=8)
+    ax.set_title("ROC")
+    return _png(fig)
+
+
+def score_histogram(groups: list[tuple[str, np.ndarray]], xlabel: str = "score") -> bytes:
+    """Overlaid histograms of scores, one per group (label, scores). Returns PNG bytes."""
+    fig, ax = plt.subplots(figsize=(5.2, 3.6))
+    values = [np.asarray(s, dtype=float) for _, s in groups if len(s)]
+    if values:
+        allv = np.concatenate(values)
+        lo, hi = float(allv.min()), float(allv.max())
+        bins = np.linspace(lo, hi if hi > lo else lo + 1, 31)
+        for i, (label, s) in enumerate(groups):
+            if len(s):
+                ax.hist(s, bins=bins, histtype="stepfilled", alpha=0.35,
+                        color=_COLOURS[i % len(_COLOURS)], label=f"{label} (n={len(s)})")
+                ax.hist(s, bins=bins, histtype="step", color=_COLOURS[i % len(_COLOURS)])
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("images")
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3)
+    ax.set_title("Scores by class")
+    return _png(fig)
+
+
+def confusion_plot(matrix: np.ndarray, labels: list[str], title: str = "Confusion") -> bytes:
+    """A confusion matrix (rows = truth, columns = prediction) with counts. PNG bytes."""
+    matrix = np.asarray(matrix)
+    fig, ax = plt.subplots(figsize=(4.6, 4.0))
+    ax.imshow(matrix, cmap="Blues")
+    ax.set_xticks(range(len(labels)), labels)
+    ax.set_yticks(range(len(labels)), labels)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    top = matrix.max() if matrix.size else 0
+    for (i, j), v in np.ndenumerate(matrix):
+        ax.text(j, i, str(v), ha="center", va="center",
+                color="white" if top and v > top / 2 else "black", fontsize=9)
+    ax.set_title(title)
+    return _png(fig)

@@ -1,0 +1,95 @@
+"""The run record: everything a report shows, saved beside a run's outputs as ``record.json``.
+
+Commands (``membership``, ``attribute``, ``audit``) write it; ``synthprint report OUT``
+rebuilds ``OUT/report.html`` from it alone. The record is plain JSON:
+
+``kind``         "membership" | "attribution" | "audit"
+``command``      the command line that made the run
+``inputs``       {role: folder}
+``settings``     {name: value} (method, seed, edition, ...)
+``metrics``      [{"title": str, "rows": [{"metric", "value", "low", "high"}]}]
+``verdict``      a sentence the reader must see first (e.g. "no detectable membership
+                 signal"), or null
+``curves``       [{"title": str, "y_true": [0/1], "scores": [float]}] (ROC and histograms)
+``table``        {"file": "scores.csv", "columns": [...], "sort": column} per-image table
+``gallery``      [{"name", "image": path, "score", "caption", "matches": [{"name", "image",
+                 "similarity"}]}]
+``confusion``    {"labels": [int], "matrix": [[int]], "title": str} or null
+``uncertain``    [{"name", "image", "label", "confidence"}]
+``notes``        [str]
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from synthprint import __version__
+from synthprint.errors import SynthprintError
+from synthprint.io.writers import atomic_write_text
+
+RECORD_NAME = "record.json"
+KINDS = ("membership", "attribution", "audit")
+
+
+def new_record(kind: str, inputs: dict[str, str], settings: dict[str, Any]) -> dict[str, Any]:
+    """An empty record for a run of ``kind`` with its inputs and settings."""
+    if kind not in KINDS:
+        raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
+    return {
+        "synthprint_version": __version__,
+        "kind": kind,
+        "command": " ".join(["synthprint", *sys.argv[1:]]) if sys.argv else "synthprint",
+        "inputs": {k: str(v) for k, v in inputs.items()},
+        "settings": settings,
+        "metrics": [],
+        "verdict": None,
+        "curves": [],
+        "table": None,
+        "gallery": [],
+        "confusion": None,
+        "uncertain": [],
+        "notes": [],
+    }
+
+
+def _jsonable(value: Any) -> Any:
+    import numpy as np
+
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return _jsonable(value.tolist())
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, float) and value != value:  # NaN is not JSON
+        return None
+    if isinstance(value, Path):
+        return str(value)
+    return value
+
+
+def save_record(out: str | Path, record: dict[str, Any], *, force: bool = False) -> Path:
+    """Write ``record`` to ``out/record.json`` atomically (sorted keys, stable bytes)."""
+    text = json.dumps(_jsonable(record), indent=1, sort_keys=True, allow_nan=False)
+    return atomic_write_text(Path(out) / RECORD_NAME, text + "\n", force=force)
+
+
+def load_record(out: str | Path) -> dict[str, Any]:
+    """Read ``out/record.json``; a clear error when the folder holds no synthprint run."""
+    path = Path(out) / RECORD_NAME
+    if not path.is_file():
+        raise SynthprintError(
+            f"{path}: not found; point at the --out folder of a synthprint membership, "
+            "attribute or audit run")
+    try:
+        record = json.loads(path.read_text())
+    except json.JSONDecodeError as exc:
+        raise SynthprintError(f"{path}: not valid JSON ({exc}); rerun the command") from None
+    if record.get("kind") not in KINDS:
+        raise SynthprintError(f"{path}: unknown run kind {record.get('kind')!r}")
+    return record
