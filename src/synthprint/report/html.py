@@ -12,7 +12,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from synthprint.io.writers import atomic_write_text
 from synthprint.report.plots import confusion_plot, roc_plot, score_histogram
-from synthprint.report.record import load_record
+from synthprint.report.record import load_record, to_jsonable
 from synthprint.report.thumbnails import data_uri, thumbnail
 
 REPORT_NAME = "report.html"
@@ -99,6 +99,7 @@ def _uncertain(record: dict[str, Any], thumb: int) -> list[dict[str, Any]]:
 
 def render_report(record: dict[str, Any], out: str | Path, *, thumb: int = 112) -> str:
     """The HTML text of the report for ``record``; ``out`` is the run folder (for its CSVs)."""
+    record = to_jsonable(record)
     env = Environment(loader=PackageLoader("synthprint.report", "templates"),
                       autoescape=select_autoescape(["html"]), trim_blocks=True,
                       lstrip_blocks=True)

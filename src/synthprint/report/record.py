@@ -55,15 +55,16 @@ def new_record(kind: str, inputs: dict[str, str], settings: dict[str, Any]) -> d
     }
 
 
-def _jsonable(value: Any) -> Any:
+def toto_jsonable(value: Any) -> Any:
+    """``value`` with numpy arrays and scalars, Paths and NaN turned into plain JSON values."""
     import numpy as np
 
     if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
+        return {str(k): to_jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
+        return [to_jsonable(v) for v in value]
     if isinstance(value, np.ndarray):
-        return _jsonable(value.tolist())
+        return to_jsonable(value.tolist())
     if isinstance(value, np.generic):
         return value.item()
     if isinstance(value, float) and value != value:  # NaN is not JSON
@@ -75,7 +76,7 @@ def _jsonable(value: Any) -> Any:
 
 def save_record(out: str | Path, record: dict[str, Any], *, force: bool = False) -> Path:
     """Write ``record`` to ``out/record.json`` atomically (sorted keys, stable bytes)."""
-    text = json.dumps(_jsonable(record), indent=1, sort_keys=True, allow_nan=False)
+    text = json.dumps(to_jsonable(record), indent=1, sort_keys=True, allow_nan=False)
     return atomic_write_text(Path(out) / RECORD_NAME, text + "\n", force=force)
 
 
