@@ -55,7 +55,7 @@ def new_record(kind: str, inputs: dict[str, str], settings: dict[str, Any]) -> d
     }
 
 
-def toto_jsonable(value: Any) -> Any:
+def to_jsonable(value: Any) -> Any:
     """``value`` with numpy arrays and scalars, Paths and NaN turned into plain JSON values."""
     import numpy as np
 
