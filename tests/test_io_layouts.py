@@ -13,6 +13,7 @@ from synthprint.io import (
     detect_layout,
     load_benchmark,
     load_dataset,
+    load_folder,
     natural_key,
 )
 from tests.conftest import make_folder, write_png, ct_like
@@ -189,3 +190,11 @@ def test_bundled_demo_is_a_benchmark(task, train_layout, test_layout):
 def test_benchmark_root_is_not_a_split():
     with pytest.raises(SynthprintError, match="holds both train/ and test/"):
         load_dataset(demo_path("membership"))
+
+
+def test_load_folder(tmp_path):
+    make_folder(tmp_path / "holdout", "h_", 3)
+    ds = load_folder(tmp_path / "holdout", Role.REAL_NOT_USED, 0, quiet=True)
+    assert len(ds) == 3 and list(ds.labels) == [0, 0, 0]
+    with pytest.raises(SynthprintError, match="folder not found"):
+        load_folder(tmp_path / "nope", Role.GENERATED)

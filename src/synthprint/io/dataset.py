@@ -181,6 +181,21 @@ def load_split(layout: Layout, *, resize: bool = False, workers: int | None = No
     )
 
 
+def load_folder(folder: str | Path, role: Role, label: int = UNKNOWN_LABEL, *,
+                resize: bool = False, workers: int | None = None,
+                quiet: bool = False) -> ImageDataset:
+    """Load one flat folder of images, all with the same ``role`` and ``label``.
+
+    For inputs that are not challenge splits, e.g. an audit's training, holdout and synthetic
+    folders. Same decoding rules and errors as :func:`load_split`.
+    """
+    root = Path(folder).expanduser()
+    if not root.is_dir():
+        raise SynthprintError(f"{root}: folder not found; expected a folder of images")
+    layout = Layout("folder-" + role.value, root, (FolderSpec(root, role, label),))
+    return load_split(layout, resize=resize, workers=workers, quiet=quiet)
+
+
 def load_dataset(root: str | Path, layout: str | None = None, *, resize: bool = False,
                  workers: int | None = None, quiet: bool = False) -> ImageDataset:
     """Detect the layout of one split folder and load it (see :func:`load_split`).
@@ -258,6 +273,7 @@ __all__ = [
     "list_folder",
     "load_benchmark",
     "load_dataset",
+    "load_folder",
     "load_split",
     "read_truth_folder",
     "summarize_notes",
