@@ -1,0 +1,70 @@
+"""Copy detection: synthetic images closer to a training image than any two real images are.
+
+The yardstick is the closest pair of *distinct* real images (training and holdout pooled):
+two different patients' slices never look more alike than that, so a synthetic image whose
+nearest training image is closer still is, by this data's own standard, a copy.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from synthprint.features import topk
+
+#: Above this many real-real pairs, the yardstick uses the pruned search (exact SSIM on the
+#: best candidates of a cheap first stage) instead of all pairs.
+EXACT_PAIR_LIMIT = 1_000_000
+
+
+@dataclass(frozen=True)
+class CopyYardstick:
+    """The closest pair of distinct real images: SSIM ``value`` between real ``i`` and ``j``."""
+
+    value: float
+    i: int
+    j: int
+    exact: bool
+
+
+@dataclass(frozen=True)
+class CopyMatches:
+    """For each synthetic image (S of them), its nearest training images.
+
+    values: (S, k) float32 SSIM, best first; indices: (S, k) int64 into the training images;
+    flagged: (S,) bool, nearest SSIM strictly above the yardstick.
+    """
+
+    values: np.ndarray
+    indices: np.ndarray
+    flagged: np.ndarray
+    yardstick: CopyYardstick
+
+
+def real_yardstick(real: np.ndarray, *, metric: str = "ssim", candidates: int = 32,
+                   quiet: bool = False) -> CopyYardstick:
+    """The most similar pair of distinct images in ``real`` (R, 256, 256) uint8, R >= 2.
+
+    Exact over all R x R pairs up to :data:`EXACT_PAIR_LIMIT`, else pruned (the exact SSIM of
+    each image's ``candidates`` best NCC candidates at 64 px).
+    """
+    if len(real) < 2:
+        raise ValueError("the copy yardstick needs at least two real images")
+    exact = len(real) ** 2 <= EXACT_PAIR_LIMIT
+    values, indices = topk(real, real, k=min(3, len(real)), metric=metric,
+                           candidates=None if exact else min(candidates, len(real)), quiet=quiet)
+    own = indices == np.arange(len(real))[:, None]
+    values = np.where(own, -np.inf, values)
+    best = np.argmax(values, axis=1)
+    row = int(np.argmax(values[np.arange(len(real)), best]))
+    return CopyYardstick(float(values[row, best[row]]), row, int(indices[row, best[row]]), exact)
+
+
+def find_copies(synthetic: np.ndarray, train: np.ndarray, yardstick: CopyYardstick, *,
+                k: int = 3, metric: str = "ssim", quiet: bool = False) -> CopyMatches:
+    """Nearest training images of every synthetic image, and which are closer than the
+    yardstick (exact SSIM over all synthetic x training pairs)."""
+    values, indices = topk(synthetic, train, k=min(k, len(train)), metric=metric, quiet=quiet)
+    flagged = values[:, 0] > yardstick.value
+    return CopyMatches(values, indices, flagged, yardstick)

@@ -1,0 +1,47 @@
+"""Write a cleaned copy of a synthetic set: every image except the flagged copies."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from synthprint.errors import SynthprintError
+from synthprint.io import ImageDataset, atomic_write_bytes, atomic_write_text
+
+
+def write_filtered(synthetic: ImageDataset, drop: np.ndarray, folder: str | Path, *,
+                   reasons: list[str] | None = None, force: bool = False) -> tuple[Path, Path]:
+    """Copy the synthetic images not in ``drop`` into ``folder`` byte for byte, and write
+    ``folder``'s sibling ``dropped.csv`` (``name,reason``) listing the rest.
+
+    Parameters
+    ----------
+    synthetic: the synthetic set as loaded (its ``paths`` are read, never changed).
+    drop: (S,) bool, True for images to leave out.
+    folder: the new folder; it must not exist, or be empty, unless ``force``.
+    reasons: one text per dropped image (default ``"copy"``).
+
+    Returns the folder and the path of ``dropped.csv``.
+    """
+    folder = Path(folder)
+    drop = np.asarray(drop, dtype=bool)
+    if drop.shape != (len(synthetic),):
+        raise ValueError(f"drop must have shape ({len(synthetic)},), got {drop.shape}")
+    if folder.exists() and any(folder.iterdir()) and not force:
+        raise SynthprintError(f"{folder}: exists and is not empty; pass --force to replace "
+                              "the files in it")
+    src_root = Path(synthetic.layout.root).resolve()
+    if folder.resolve() == src_root or src_root in folder.resolve().parents:
+        raise SynthprintError(f"{folder}: is inside the synthetic input folder; choose an "
+                              "--out outside the data")
+    for keep, path, name in zip(~drop, synthetic.paths, synthetic.names):
+        if keep:
+            atomic_write_bytes(folder / name, Path(path).read_bytes(), force=force)
+    dropped = [n for n, d in zip(synthetic.names, drop) if d]
+    reasons = reasons or ["copy"] * len(dropped)
+    listing = atomic_write_text(folder.parent / "dropped.csv",
+                                "name,reason\n" + "".join(f"{n},{r}\n"
+                                                          for n, r in zip(dropped, reasons)),
+                                force=force)
+    return folder, listing

@@ -1,0 +1,154 @@
+"""Audit a generator: how well do membership attacks do, which training images are at risk,
+and which synthetic images are copies.
+
+Every label is known to the generator's owner: training images are members (1), holdout
+images are not (0). Each attack (a membership estimator) is cross-validated on them, with the
+synthetic images as its generated pool, exactly as an attacker holding some labelled images
+would use it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from synthprint.audit.copies import CopyMatches, find_copies, real_yardstick
+from synthprint.evaluation import CVResult, auc_interval_includes_chance, cross_validate
+from synthprint.features import topk
+from synthprint.io import ImageDataset
+
+
+@dataclass
+class Attack:
+    """One membership attack's cross-validation on training (1) vs holdout (0) images."""
+
+    name: str
+    cv: CVResult
+
+    @property
+    def auc(self) -> float | None:
+        return self.cv.pooled.value("roc_auc") if "roc_auc" in self.cv.pooled else None
+
+    @property
+    def oof_scores(self) -> np.ndarray:
+        """(n_real,) out-of-fold scores, averaged over the repeats."""
+        assert self.cv.oof_scores is not None
+        return self.cv.oof_scores.mean(axis=0)
+
+
+@dataclass
+class AuditResult:
+    """Attacks (best first), the per-image risk of training images, and copy detection.
+
+    ``risk`` has one row per training image, most at risk first: ``risk_score`` (the best
+    attack's out-of-fold score), ``risk_percentile`` (share of holdout images it scores lower,
+    ties half), ``nearest_synthetic`` and ``nearest_ssim``, ``copies`` (flagged synthetic
+    images whose nearest training image it is). ``copy_table`` has one row per synthetic image,
+    highest SSIM first; ``copy_table.attrs["yardstick_pair"]`` names the closest real pair.
+    """
+
+    attacks: list[Attack]
+    risk: pd.DataFrame
+    copies: CopyMatches
+    copy_table: pd.DataFrame
+    nearest_values: np.ndarray  # (n_train, k) SSIM of each training image's nearest synthetic
+    nearest_indices: np.ndarray  # (n_train, k) their indices into the synthetic images
+    n_train: int
+    n_holdout: int
+
+    @property
+    def best(self) -> Attack:
+        return self.attacks[0]
+
+    @property
+    def no_signal(self) -> bool:
+        """True when even the best attack's AUC interval includes 0.5."""
+        return bool(auc_interval_includes_chance(self.best.cv.pooled))
+
+
+def _fit_predict(factory: Callable[[], object], synthetic: np.ndarray, real: np.ndarray,
+                 y: np.ndarray):
+    def fit_predict(train_idx: np.ndarray, test_idx: np.ndarray):
+        est = factory()
+        est.fit(synthetic, real[train_idx], y[train_idx])
+        return est.predict(real[test_idx]), est.score_samples(real[test_idx])
+    return fit_predict
+
+
+def _risk_table(train: ImageDataset, best: Attack, n_train: int, synthetic: ImageDataset,
+                near_values: np.ndarray, near_indices: np.ndarray,
+                copies: CopyMatches) -> pd.DataFrame:
+    scores = best.oof_scores
+    member, holdout = scores[:n_train], np.sort(scores[n_train:])
+    # Share of holdout images the attack scores strictly lower, ties counted half.
+    below = np.searchsorted(holdout, member, side="left")
+    upto = np.searchsorted(holdout, member, side="right")
+    percentile = (below + upto) / (2.0 * max(len(holdout), 1))
+    copied_from = np.zeros(n_train, dtype=np.int64)
+    for s in np.flatnonzero(copies.flagged):
+        copied_from[copies.indices[s, 0]] += 1
+    table = pd.DataFrame({
+        "name": train.names,
+        "risk_score": member,
+        "risk_percentile": percentile,
+        "nearest_synthetic": [synthetic.names[j] for j in near_indices[:, 0]],
+        "nearest_ssim": near_values[:, 0].astype(np.float64),
+        "copies": copied_from,
+    })
+    return table.sort_values(["risk_percentile", "risk_score", "name"],
+                             ascending=[False, False, True], kind="mergesort"
+                             ).reset_index(drop=True)
+
+
+def run_audit(train: ImageDataset, holdout: ImageDataset, synthetic: ImageDataset,
+              attacks: Mapping[str, Callable[[], object]], *, n_splits: int = 5,
+              n_repeats: int = 2, seed: int = 0, n_boot: int = 1000,
+              quiet: bool = False) -> AuditResult:
+    """Cross-validate every attack, rank training images by risk, and find copies.
+
+    Parameters
+    ----------
+    train, holdout, synthetic:
+        The generator's real training images, real images it never saw, and its samples
+        (each an :class:`ImageDataset`, images (N, 256, 256) uint8).
+    attacks:
+        {name: factory} where ``factory()`` returns an unfitted membership estimator
+        (``fit(generated, real, labels)``, ``score_samples``, ``predict``).
+    n_splits, n_repeats, seed, n_boot:
+        The cross-validation protocol (:func:`synthprint.evaluation.cross_validate`).
+
+    Returns
+    -------
+    AuditResult with attacks sorted by pooled ROC AUC (best first, ties by name).
+    """
+    if not attacks:
+        raise ValueError("run_audit needs at least one attack")
+    real = np.concatenate([train.images, holdout.images])
+    y = np.concatenate([np.ones(len(train), np.int64), np.zeros(len(holdout), np.int64)])
+    results = []
+    for name, factory in attacks.items():
+        cv = cross_validate(_fit_predict(factory, synthetic.images, real, y), y,
+                            task="binary", n_splits=n_splits, n_repeats=n_repeats, seed=seed,
+                            n_boot=n_boot, quiet=quiet)
+        results.append(Attack(name, cv))
+    results.sort(key=lambda a: (-(a.auc if a.auc is not None else -1.0), a.name))
+    yardstick = real_yardstick(real, quiet=quiet)
+    copies = find_copies(synthetic.images, train.images, yardstick, quiet=quiet)
+    near_values, near_indices = topk(train.images, synthetic.images, k=min(3, len(synthetic)),
+                                     quiet=quiet)
+    real_names = train.names + holdout.names
+    copy_table = pd.DataFrame({
+        "synthetic": synthetic.names,
+        "nearest_train": [train.names[j] for j in copies.indices[:, 0]],
+        "ssim": copies.values[:, 0].astype(np.float64),
+        "yardstick_ssim": yardstick.value,
+        "copy": copies.flagged,
+    }).sort_values(["ssim", "synthetic"], ascending=[False, True], kind="mergesort")
+    copy_table.attrs["yardstick_pair"] = (real_names[yardstick.i], real_names[yardstick.j])
+    risk = _risk_table(train, results[0], len(train), synthetic, near_values, near_indices,
+                       copies)
+    return AuditResult(results, risk, copies, copy_table.reset_index(drop=True), near_values,
+                       near_indices, len(train), len(holdout))
