@@ -1,0 +1,36 @@
+"""Similarities between images (SSIM, NCC, pixel L2, at any pyramid level) and between
+embedding vectors (cosine), all pairs or the k best, plus an on-disk feature cache.
+
+>>> S = pairwise(real, generated, "ssim")            # (n, m) float32, exact skimage SSIM
+>>> values, idx = topk(real, generated, k=5)         # best first, no (n, m) matrix
+>>> values, idx = topk(real, generated, k=1, candidates=20)   # pruned two-stage search
+"""
+
+from synthprint.features.cache import FeatureCache, content_hash, default_cache_dir
+from synthprint.features.metrics import METRICS, Metric, get_metric
+from synthprint.features.pyramid import pyramid_level
+from synthprint.features.similarity import (
+    DEFAULT_MAX_MEMORY,
+    default_n_jobs,
+    pairwise,
+    top1_agreement,
+    topk,
+)
+from synthprint.features.ssim import SSIMParams, ssim_block
+
+__all__ = [
+    "DEFAULT_MAX_MEMORY",
+    "METRICS",
+    "FeatureCache",
+    "Metric",
+    "SSIMParams",
+    "content_hash",
+    "default_cache_dir",
+    "default_n_jobs",
+    "get_metric",
+    "pairwise",
+    "pyramid_level",
+    "ssim_block",
+    "top1_agreement",
+    "topk",
+]

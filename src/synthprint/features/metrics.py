@@ -1,0 +1,161 @@
+"""The similarity metrics of :func:`synthprint.features.pairwise`, all "higher = more similar".
+
+==================  ==========================================================================
+``"ssim"``          mean SSIM, exactly ``skimage.metrics.structural_similarity(x, y,
+                    data_range=255)`` (7x7 uniform window, sample covariance). Range [-1, 1].
+``"ssim-gaussian"`` the same with ``gaussian_weights=True, sigma=1.5,
+                    use_sample_covariance=False`` (Wang et al. 2004).
+``"ncc"``           normalised cross-correlation (Pearson correlation of all pixels), [-1, 1];
+                    0 when either image is constant.
+``"l2"``            minus the root-mean-square pixel difference, in gray levels: [-255, 0],
+                    0 for identical images (so "best" is the smallest distance).
+``"cosine"``        cosine similarity of embedding vectors (2-D float arrays (n, d)), [-1, 1];
+                    0 for a zero vector.
+==================  ==========================================================================
+
+The image metrics take ``level`` (:func:`~synthprint.features.pyramid.pyramid_level`): at
+level L they compare the 2x2-mean pyramid images of side 256 >> L (SSIM at level L equals
+``structural_similarity`` of the float64 pyramid images, ``data_range=255``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from synthprint.errors import SynthprintError
+from synthprint.features.pyramid import pyramid_level
+from synthprint.features.ssim import SSIMParams, ssim_block
+
+METRICS = ("ssim", "ssim-gaussian", "ncc", "l2", "cosine")
+
+
+class Metric:
+    """How to compare two stacks: ``prepare`` each stack once, then ``score`` blocks.
+
+    ``tile`` is the block side that uses the caches best; ``threaded`` says whether blocks
+    run in parallel Python threads (compiled kernels) or one at a time with a multithreaded
+    BLAS underneath; ``pair_cost`` is a rough cost of one pair in seconds (progress bars).
+    """
+
+    name: str = ""
+    tile: int = 8
+    threaded: bool = True
+    pair_cost: float = 1e-5
+    params: dict
+
+    def prepare(self, X: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def score(self, PX: np.ndarray, ii: np.ndarray, PY: np.ndarray,
+              jj: np.ndarray) -> np.ndarray:
+        """(len(ii), len(jj)) float64 similarities of PX[ii] with PY[jj]."""
+        raise NotImplementedError
+
+
+def _check_images(X: np.ndarray, what: str) -> np.ndarray:
+    X = np.asarray(X)
+    if X.ndim == 2:
+        X = X[None]
+    if X.ndim != 3 or not (X.dtype == np.uint8 or np.issubdtype(X.dtype, np.floating)):
+        raise SynthprintError(
+            f"{what}: expected an image stack (N, H, W) of uint8 or float gray levels, "
+            f"got shape {X.shape} dtype {X.dtype}")
+    return X
+
+
+class SSIMMetric(Metric):
+    def __init__(self, level: int = 0, params: SSIMParams = SSIMParams(), name: str = "ssim"):
+        self.level, self.ssim, self.name = level, params, name
+        self.params = {"level": level, **params.__dict__}
+        k = len(params.window())
+        self.pair_cost = (4e-5 if k == 7 and not params.gaussian_weights else 2e-4) / 4 ** level
+
+    def prepare(self, X):
+        X = pyramid_level(_check_images(X, self.name), self.level)
+        return np.ascontiguousarray(X)
+
+    def score(self, PX, ii, PY, jj):
+        return ssim_block(PX, ii, PY, jj, self.ssim)
+
+
+class _DotMetric(Metric):
+    """Metrics computed from inner products (BLAS), in float64 so integer sums are exact."""
+
+    tile = 256
+    threaded = False
+    pair_cost = 2e-7
+
+    def __init__(self, level: int = 0, name: str = ""):
+        self.level, self.name = level, name
+        self.params = {"level": level}
+
+    def prepare(self, X):
+        X = pyramid_level(_check_images(X, self.name), self.level)
+        X = np.ascontiguousarray(X.reshape(len(X), -1))
+        # two float64 tiles of about 64 MB each
+        self.tile = int(np.clip(2 ** 23 // max(X.shape[1], 1), 16, 1024))
+        return X
+
+    def score(self, PX, ii, PY, jj):
+        x = PX[ii].astype(np.float64)
+        y = PY[jj].astype(np.float64)
+        return self._from_dots(x, y, x @ y.T)
+
+
+class NCCMetric(_DotMetric):
+    def _from_dots(self, x, y, xy):
+        p = x.shape[1]
+        sx, sy = x.sum(1), y.sum(1)
+        vx = p * np.einsum("ij,ij->i", x, x) - sx * sx
+        vy = p * np.einsum("ij,ij->i", y, y) - sy * sy
+        cov = p * xy - np.outer(sx, sy)
+        den = np.sqrt(np.outer(np.maximum(vx, 0), np.maximum(vy, 0)))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out = np.where(den > 0, cov / den, 0.0)
+        return np.clip(out, -1.0, 1.0)
+
+
+class L2Metric(_DotMetric):
+    def _from_dots(self, x, y, xy):
+        nx = np.einsum("ij,ij->i", x, x)
+        ny = np.einsum("ij,ij->i", y, y)
+        d2 = np.maximum(nx[:, None] + ny[None, :] - 2.0 * xy, 0.0)
+        return -np.sqrt(d2 / x.shape[1])
+
+
+class CosineMetric(_DotMetric):
+    tile = 1024
+
+    def __init__(self, level: int = 0, name: str = "cosine"):
+        if level:
+            raise SynthprintError("the cosine metric compares vectors; it takes no level")
+        super().__init__(0, name)
+
+    def prepare(self, X):
+        X = np.asarray(X)
+        if X.ndim != 2 or not np.issubdtype(X.dtype, np.number):
+            raise SynthprintError(
+                f"cosine: expected embedding vectors (n, d), got shape {X.shape} dtype {X.dtype}")
+        X = X.astype(np.float64)
+        norm = np.linalg.norm(X, axis=1, keepdims=True)
+        return np.divide(X, norm, out=np.zeros_like(X), where=norm > 0)
+
+    def score(self, PX, ii, PY, jj):
+        return np.clip(PX[ii] @ PY[jj].T, -1.0, 1.0)
+
+
+def get_metric(metric: str | Metric, level: int = 0) -> Metric:
+    """The :class:`Metric` for a name in :data:`METRICS` (a Metric is returned as is)."""
+    if isinstance(metric, Metric):
+        return metric
+    if metric == "ssim":
+        return SSIMMetric(level, SSIMParams(), "ssim")
+    if metric == "ssim-gaussian":
+        return SSIMMetric(level, SSIMParams.gaussian(), "ssim-gaussian")
+    if metric == "ncc":
+        return NCCMetric(level, "ncc")
+    if metric == "l2":
+        return L2Metric(level, "l2")
+    if metric == "cosine":
+        return CosineMetric(level)
+    raise SynthprintError(f"unknown metric {metric!r}; use one of {', '.join(METRICS)}")

@@ -1,0 +1,286 @@
+"""All-pairs similarity (:func:`pairwise`), the k best matches (:func:`topk`) and the pruned
+two-stage search for large sets, blocked for bounded memory and run on all cores.
+
+Every function takes two stacks, A (n items) and B (m items), and compares every item of A
+with every item of B; "best" is always the highest similarity (see
+:mod:`synthprint.features.metrics` for the metrics and their ranges).
+"""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack, nullcontext
+
+import numpy as np
+
+from synthprint._progress import progress_task
+from synthprint.errors import SynthprintError
+from synthprint.features.cache import FeatureCache, content_hash
+from synthprint.features.metrics import Metric, get_metric
+
+#: Default bound on the working memory of one block of scores, in bytes.
+DEFAULT_MAX_MEMORY = 256 * 2 ** 20
+#: Show a progress bar when a call is expected to take longer than this (seconds).
+_PROGRESS_AFTER_S = 2.0
+
+
+def default_n_jobs() -> int:
+    """The number of cores this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def _blas_limit(n_jobs: int):
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn
+        return nullcontext()
+    return threadpool_limits(limits=n_jobs, user_api="blas")
+
+
+class _Engine:
+    """Scores blocks of rows x columns of one prepared pair of stacks, tile by tile."""
+
+    def __init__(self, metric: Metric, PA: np.ndarray, PB: np.ndarray, n_jobs: int,
+                 max_memory: int, progress_total: int, quiet: bool, description: str):
+        self.metric, self.PA, self.PB = metric, PA, PB
+        self.n_jobs = max(1, n_jobs)
+        self.max_memory = max_memory
+        self._stack = ExitStack()
+        expected = progress_total * metric.pair_cost / (self.n_jobs if metric.threaded else 1)
+        self._advance = self._stack.enter_context(
+            progress_task(description, progress_total,
+                          quiet or expected < _PROGRESS_AFTER_S))
+        self._pool = (self._stack.enter_context(ThreadPoolExecutor(self.n_jobs))
+                      if metric.threaded and self.n_jobs > 1 else None)
+        self._stack.enter_context(_blas_limit(self.n_jobs))
+
+    def close(self) -> None:
+        self._stack.close()
+
+    def rows_per_block(self, m: int) -> int:
+        """Rows of A per block so that a float64 block of scores fits in max_memory."""
+        return int(max(1, min(self.PA.shape[0], self.max_memory // (8 * max(m, 1)))))
+
+    def block(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+        """float64 scores (len(rows), len(cols)) of PA[rows] with PB[cols]."""
+        out = np.empty((len(rows), len(cols)), dtype=np.float64)
+        t = self.metric.tile
+        tiles = [(a, b) for a in range(0, len(rows), t) for b in range(0, len(cols), t)]
+
+        def run(tile: tuple[int, int]) -> int:
+            a, b = tile
+            ii, jj = rows[a:a + t], cols[b:b + t]
+            out[a:a + len(ii), b:b + len(jj)] = self.metric.score(self.PA, ii, self.PB, jj)
+            return len(ii) * len(jj)
+
+        results = self._pool.map(run, tiles) if self._pool else map(run, tiles)
+        for done in results:
+            self._advance(done)
+        return out
+
+
+def _prepare(metric: Metric, A: np.ndarray, B: np.ndarray):
+    PA, PB = metric.prepare(A), metric.prepare(B)
+    if PA.shape[1:] != PB.shape[1:]:
+        raise SynthprintError(
+            f"{metric.name}: the two stacks differ in item shape, {PA.shape[1:]} and "
+            f"{PB.shape[1:]}; give images of the same size (or vectors of the same length)")
+    return PA, PB
+
+
+def _cache_params(metric: Metric, **extra) -> dict:
+    return {"metric": metric.name, **metric.params, **extra}
+
+
+def pairwise(A: np.ndarray, B: np.ndarray, metric: str | Metric = "ssim", *, level: int = 0,
+             n_jobs: int | None = None, max_memory: int = DEFAULT_MAX_MEMORY,
+             cache: FeatureCache | None = None, quiet: bool = False) -> np.ndarray:
+    """Similarity of every item of A with every item of B.
+
+    Parameters
+    ----------
+    A, B : image stacks (n, H, W) and (m, H, W), uint8 gray levels 0..255 (or float gray
+        levels), or for ``metric="cosine"`` embedding vectors (n, d) and (m, d).
+    metric : a name in :data:`~synthprint.features.metrics.METRICS` ("ssim",
+        "ssim-gaussian", "ncc", "l2", "cosine"); higher is always more similar ("l2" is
+        minus the RMS pixel difference).
+    level : pyramid level for image metrics (0 = 256 px, 1 = 128 px by 2x2 means, ...).
+    n_jobs : threads (default: all cores of this process).
+    max_memory : bytes of working memory for one block of scores (the (n, m) float32 result
+        is allocated on top of it).
+    cache : a :class:`~synthprint.features.cache.FeatureCache`; the result is stored under
+        the content of A and B, so a second call recomputes nothing. ``None``: no cache.
+    quiet : no progress bar (one is shown only for calls expected to take > 2 s anyway).
+
+    Returns
+    -------
+    (n, m) float32 array; entry [i, j] compares A[i] with B[j]. Each entry depends only on
+    its pair (not on blocks, threads or the other items).
+    """
+    metric = get_metric(metric, level)
+    keys = ()
+    if cache is not None and cache.enabled:
+        keys = (content_hash(np.asarray(A)), content_hash(np.asarray(B)))
+        hit = cache.get("pairwise", _cache_params(metric), *keys)
+        if hit is not None:
+            return hit
+    PA, PB = _prepare(metric, A, B)
+    n, m = len(PA), len(PB)
+    out = np.empty((n, m), dtype=np.float32)
+    engine = _Engine(metric, PA, PB, n_jobs or default_n_jobs(), max_memory, n * m, quiet,
+                     f"{metric.name} {n}x{m}")
+    try:
+        step = engine.rows_per_block(m)
+        cols = np.arange(m, dtype=np.int64)
+        for r0 in range(0, n, step):
+            rows = np.arange(r0, min(n, r0 + step), dtype=np.int64)
+            out[rows[0]:rows[-1] + 1] = engine.block(rows, cols)
+    finally:
+        engine.close()
+    if keys:
+        cache.put("pairwise", _cache_params(metric), *keys, value=out)
+    return out
+
+
+def _select_topk(values: np.ndarray, index: np.ndarray, k: int):
+    """The k best of each row: highest value first, ties by lower index (deterministic)."""
+    k = min(k, values.shape[1])
+    order = np.lexsort((index, -values), axis=1)[:, :k]
+    return (np.take_along_axis(values, order, axis=1),
+            np.take_along_axis(index, order, axis=1))
+
+
+def topk(A: np.ndarray, B: np.ndarray, k: int = 1, metric: str | Metric = "ssim", *,
+         level: int = 0, candidates: int | None = None,
+         candidate_metric: str | Metric = "ncc", candidate_level: int = 2,
+         n_jobs: int | None = None, max_memory: int = DEFAULT_MAX_MEMORY,
+         cache: FeatureCache | None = None, quiet: bool = False
+         ) -> tuple[np.ndarray, np.ndarray]:
+    """The k items of B most similar to each item of A.
+
+    Parameters
+    ----------
+    A, B, metric, level, n_jobs, max_memory, cache, quiet : as in :func:`pairwise`.
+    k : matches per row (at most m).
+    candidates : ``None`` for the exact search over all pairs. An int c >= k turns on the
+        pruned search: a cheap ``candidate_metric`` at ``candidate_level`` picks the c best
+        candidates of each row (over all pairs), then ``metric`` is computed exactly on
+        those c only. Use :func:`top1_agreement` to measure how often this finds the exact
+        top-1.
+    candidate_metric, candidate_level : the cheap first stage (default: NCC of 64 px
+        images, a BLAS product).
+
+    Returns
+    -------
+    values : (n, k) float32 similarities, best first.
+    indices : (n, k) int64 indices into B; ties are broken by the lower index, so this is
+        ``argsort`` of ``-pairwise(A, B)`` (stable) cut to k columns.
+
+    Memory stays within about ``max_memory`` plus the (n, k) outputs: no (n, m) matrix is
+    built.
+    """
+    if k < 1:
+        raise SynthprintError(f"k must be >= 1, got {k}")
+    metric = get_metric(metric, level)
+    n_jobs = n_jobs or default_n_jobs()
+    extra = {"k": k, "candidates": candidates}
+    if candidates is not None:
+        cmetric = get_metric(candidate_metric, candidate_level)
+        extra["candidate"] = _cache_params(cmetric)
+    keys = ()
+    if cache is not None and cache.enabled:
+        keys = (content_hash(np.asarray(A)), content_hash(np.asarray(B)))
+        hv = cache.get("topk-values", _cache_params(metric, **extra), *keys)
+        hi = cache.get("topk-indices", _cache_params(metric, **extra), *keys)
+        if hv is not None and hi is not None:
+            return hv, hi
+    if candidates is None:
+        values, indices = _exact_topk(metric, A, B, k, n_jobs, max_memory, quiet)
+    else:
+        if candidates < k:
+            raise SynthprintError(f"candidates ({candidates}) must be >= k ({k})")
+        _, cand = _exact_topk(cmetric, A, B, candidates, n_jobs, max_memory, quiet)
+        values, indices = _rescore(metric, A, B, cand, k, n_jobs, max_memory, quiet)
+    if keys:
+        cache.put("topk-values", _cache_params(metric, **extra), *keys, value=values)
+        cache.put("topk-indices", _cache_params(metric, **extra), *keys, value=indices)
+    return values, indices
+
+
+def _exact_topk(metric: Metric, A, B, k, n_jobs, max_memory, quiet):
+    PA, PB = _prepare(metric, A, B)
+    n, m = len(PA), len(PB)
+    k = min(k, m)
+    values = np.empty((n, k), dtype=np.float32)
+    indices = np.empty((n, k), dtype=np.int64)
+    engine = _Engine(metric, PA, PB, n_jobs, max_memory, n * m, quiet,
+                     f"{metric.name} top-{k} {n}x{m}")
+    try:
+        # blocks of rows x columns, merging each block's best into the running best
+        cstep = int(min(m, max(k, max_memory // (8 * 64))))
+        rstep = max(1, min(n, max_memory // (8 * cstep)))
+        for r0 in range(0, n, rstep):
+            rows = np.arange(r0, min(n, r0 + rstep), dtype=np.int64)
+            best_v = np.empty((len(rows), 0), dtype=np.float32)
+            best_i = np.empty((len(rows), 0), dtype=np.int64)
+            for c0 in range(0, m, cstep):
+                cols = np.arange(c0, min(m, c0 + cstep), dtype=np.int64)
+                block = engine.block(rows, cols).astype(np.float32)
+                best_v = np.concatenate([best_v, block], axis=1)
+                best_i = np.concatenate(
+                    [best_i, np.broadcast_to(cols, block.shape)], axis=1)
+                best_v, best_i = _select_topk(best_v, best_i, k)
+            values[rows[0]:rows[-1] + 1] = best_v
+            indices[rows[0]:rows[-1] + 1] = best_i
+    finally:
+        engine.close()
+    return values, indices
+
+
+def _rescore(metric: Metric, A, B, cand: np.ndarray, k, n_jobs, max_memory, quiet):
+    """Exact ``metric`` of each row of A with its candidate columns of B; the k best."""
+    PA, PB = _prepare(metric, A, B)
+    n, c = cand.shape
+    scores = np.empty((n, c), dtype=np.float32)
+    engine = _Engine(metric, PA, PB, n_jobs, max_memory, n * c, quiet,
+                     f"{metric.name} on {c} candidates x {n}")
+    try:
+        rows_per_task = max(1, metric.tile * metric.tile // max(c, 1))
+        tasks = [np.arange(r0, min(n, r0 + rows_per_task)) for r0 in range(0, n, rows_per_task)]
+
+        def run(rows: np.ndarray) -> int:
+            for r in rows:
+                scores[r] = metric.score(PA, np.array([r], dtype=np.int64), PB, cand[r])[0]
+            return len(rows) * c
+
+        results = engine._pool.map(run, tasks) if engine._pool else map(run, tasks)
+        for done in results:
+            engine._advance(done)
+    finally:
+        engine.close()
+    return _select_topk(scores, cand, k)
+
+
+def top1_agreement(A: np.ndarray, B: np.ndarray, candidates: int,
+                   metric: str | Metric = "ssim", *, level: int = 0,
+                   candidate_metric: str | Metric = "ncc", candidate_level: int = 2,
+                   sample: int | None = 200, seed: int = 0, n_jobs: int | None = None,
+                   quiet: bool = True) -> float:
+    """Fraction of rows of A (a random ``sample`` of them; ``None`` = all) whose pruned
+    top-1 (see :func:`topk`) is the exact top-1 match in B (same index, or an equal
+    similarity value in case of ties). Range [0, 1]."""
+    n = len(A)
+    rows = np.arange(n)
+    if sample is not None and sample < n:
+        rows = np.sort(np.random.default_rng(seed).choice(n, size=sample, replace=False))
+    sub = np.asarray(A)[rows]
+    ev, ei = topk(sub, B, 1, metric, level=level, n_jobs=n_jobs, quiet=quiet)
+    pv, pi = topk(sub, B, 1, metric, level=level, candidates=candidates,
+                  candidate_metric=candidate_metric, candidate_level=candidate_level,
+                  n_jobs=n_jobs, quiet=quiet)
+    same = (ei[:, 0] == pi[:, 0]) | (ev[:, 0] == pv[:, 0])
+    return float(same.mean())

@@ -1,0 +1,213 @@
+"""The similarity engine: exact against scikit-image, blocked top-k, cache and pruning."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from skimage.metrics import structural_similarity
+
+from synthprint.errors import SynthprintError
+from synthprint.features import (
+    FeatureCache,
+    SSIMParams,
+    _native,
+    pairwise,
+    pyramid_level,
+    ssim_block,
+    top1_agreement,
+    topk,
+)
+from synthprint.io import demo_path, load_dataset
+
+GAUSS = dict(gaussian_weights=True, sigma=1.5, use_sample_covariance=False)
+
+
+@pytest.fixture(scope="module")
+def ct():
+    """CT-like uint8 images: the bundled membership demo (train split)."""
+    return load_dataset(demo_path("membership") / "train", quiet=True).images
+
+
+@pytest.fixture(scope="module")
+def random_images():
+    rng = np.random.default_rng(7)
+    X = rng.integers(0, 256, (6, 256, 256), dtype=np.uint8)
+    X[1] = 0                                   # constant black
+    X[2] = 255                                 # constant white
+    X[3] = np.clip(X[0].astype(int) + rng.integers(-3, 4, X[0].shape), 0, 255)  # near copy
+    X[4, :128] = 0                             # half flat
+    return X
+
+
+def _reference(A, B, **kw):
+    return np.array([[structural_similarity(a, b, data_range=255, **kw) for b in B] for a in A])
+
+
+@pytest.fixture(params=["native", "numpy"])
+def backend(request, monkeypatch):
+    if request.param == "native":
+        if _native.library() is None:
+            pytest.skip("no C compiler: the numpy code is what runs")
+    else:
+        monkeypatch.setattr(_native, "library", lambda: None)
+    return request.param
+
+
+@pytest.mark.parametrize("metric,kw", [("ssim", {}), ("ssim-gaussian", GAUSS)])
+def test_ssim_matches_skimage_on_ct_images(ct, backend, metric, kw):
+    A, B = ct[:6], ct[[0, 110, 115, 40, 70, 100, 5]]   # includes identical pairs
+    S = pairwise(A, B, metric, quiet=True)
+    assert S.dtype == np.float32 and S.shape == (6, 7)
+    np.testing.assert_allclose(S, _reference(A, B, **kw), rtol=0, atol=1e-5)
+    assert S[0, 0] == pytest.approx(1.0, abs=1e-6)
+
+
+@pytest.mark.parametrize("metric,kw", [("ssim", {}), ("ssim-gaussian", GAUSS)])
+def test_ssim_matches_skimage_on_random_and_flat_images(random_images, backend, metric, kw):
+    X = random_images
+    S = pairwise(X, X, metric, quiet=True)
+    np.testing.assert_allclose(S, _reference(X, X, **kw), rtol=0, atol=1e-5)
+
+
+def test_ssim_of_a_pyramid_level_matches_skimage_on_float64_pyramid(ct, backend):
+    A, B = ct[:3], ct[100:104]
+    S = pairwise(A, B, "ssim", level=1, quiet=True)
+    ref = _reference(pyramid_level(A, 1).astype(np.float64),
+                     pyramid_level(B, 1).astype(np.float64))
+    np.testing.assert_allclose(S, ref, rtol=0, atol=1e-5)
+
+
+def test_ssim_block_other_window_sizes_and_float_input(ct):
+    A, B = ct[:2], ct[100:103]
+    for win in (3, 11):
+        p = SSIMParams(win_size=win)
+        S = ssim_block(A, np.arange(2), B, np.arange(3), p)
+        np.testing.assert_allclose(S, _reference(A, B, win_size=win), rtol=0, atol=1e-5)
+    S = ssim_block(A.astype(np.float64), np.arange(2), B.astype(np.float64), np.arange(3))
+    np.testing.assert_allclose(S, _reference(A, B), rtol=0, atol=1e-5)
+
+
+def test_pyramid_level_is_exact_2x2_mean():
+    x = np.arange(16, dtype=np.uint8).reshape(1, 4, 4)
+    np.testing.assert_array_equal(pyramid_level(x, 1)[0], [[2.5, 4.5], [10.5, 12.5]])
+    assert pyramid_level(x, 2)[0, 0, 0] == pytest.approx(x.mean())
+    assert pyramid_level(x, 0) is x
+
+
+def test_ncc_l2_cosine_match_direct_formulas(ct):
+    A, B = ct[:4], ct[100:107]
+    a = A.reshape(4, -1).astype(np.float64)
+    b = B.reshape(7, -1).astype(np.float64)
+    ncc = np.corrcoef(a, b)[:4, 4:]
+    np.testing.assert_allclose(pairwise(A, B, "ncc"), ncc, atol=1e-6)
+    l2 = -np.sqrt(((a[:, None] - b[None]) ** 2).mean(-1))
+    np.testing.assert_allclose(pairwise(A, B, "l2"), l2, rtol=1e-6)
+    assert pairwise(A[:1], A[:1], "l2")[0, 0] == 0
+    small = pyramid_level(A, 2).reshape(4, -1).astype(np.float64)
+    small_b = pyramid_level(B, 2).reshape(7, -1).astype(np.float64)
+    np.testing.assert_allclose(pairwise(A, B, "ncc", level=2),
+                               np.corrcoef(small, small_b)[:4, 4:], atol=1e-6)
+    rng = np.random.default_rng(0)
+    E, F = rng.normal(size=(5, 16)), rng.normal(size=(3, 16))
+    F[0] = 0
+    cos = E @ F.T / np.linalg.norm(E, axis=1)[:, None] / np.maximum(
+        np.linalg.norm(F, axis=1), 1e-300)[None]
+    np.testing.assert_allclose(pairwise(E, F, "cosine"), cos, atol=1e-6)
+    assert np.all(pairwise(E, F, "cosine")[:, 0] == 0)
+
+
+@pytest.mark.parametrize("metric", ["ssim", "l2", "ncc"])
+def test_topk_equals_stable_argsort_of_pairwise(ct, metric):
+    A, B = ct[:9], ct[20:60]
+    S = pairwise(A, B, metric, quiet=True)
+    order = np.argsort(-S, axis=1, kind="stable")[:, :5]
+    for max_memory in (2 ** 28, 8 * 16 * 64):     # one block; many row x column blocks
+        v, i = topk(A, B, 5, metric, max_memory=max_memory, quiet=True)
+        assert v.dtype == np.float32 and i.dtype == np.int64 and v.shape == (9, 5)
+        np.testing.assert_array_equal(i, order)
+        np.testing.assert_array_equal(v, np.take_along_axis(S, order, axis=1))
+    assert np.all(np.diff(v, axis=1) <= 0)
+
+
+def test_results_do_not_depend_on_blocks_or_threads(ct):
+    A, B = ct[:11], ct[100:113]
+    ref = pairwise(A, B, "ssim", n_jobs=1, quiet=True)
+    for n_jobs, max_memory in [(2, 2 ** 28), (2, 8 * 13 * 3), (3, 8 * 13)]:
+        S = pairwise(A, B, "ssim", n_jobs=n_jobs, max_memory=max_memory, quiet=True)
+        np.testing.assert_array_equal(S, ref)
+    # a pair's value does not depend on the other images of its block
+    sub = pairwise(A[[4]], B[[2, 7]], "ssim", quiet=True)
+    np.testing.assert_array_equal(sub, ref[[4]][:, [2, 7]])
+    g = pairwise(A, B, "ssim-gaussian", quiet=True)
+    np.testing.assert_array_equal(g[3:5, 6:9], pairwise(A[3:5], B[6:9], "ssim-gaussian"))
+
+
+def test_cache_hit_miss_and_disabled(tmp_path, ct, monkeypatch):
+    A, B = ct[:3], ct[100:105]
+    cache = FeatureCache(tmp_path / "cache")
+    S1 = pairwise(A, B, "ssim", cache=cache, quiet=True)
+    assert (cache.hits, cache.misses) == (0, 1)
+    import synthprint.features.similarity as sim
+    monkeypatch.setattr(sim, "_Engine", None)     # any recomputation would now fail
+    S2 = pairwise(A, B, "ssim", cache=cache, quiet=True)
+    assert cache.hits == 1
+    np.testing.assert_array_equal(S1, S2)
+    monkeypatch.undo()
+    # other parameters or other pixels miss
+    pairwise(A, B, "ssim", level=1, cache=cache, quiet=True)
+    B2 = B.copy()
+    B2[0, 0, 0] ^= 1
+    pairwise(A, B2, "ssim", cache=cache, quiet=True)
+    assert cache.misses == 3
+    # topk results are cached too
+    v1, i1 = topk(A, B, 2, cache=cache, quiet=True)
+    v2, i2 = topk(A, B, 2, cache=cache, quiet=True)
+    np.testing.assert_array_equal(i1, i2)
+    np.testing.assert_array_equal(v1, v2)
+    # a disabled cache stores nothing
+    off = FeatureCache(None)
+    pairwise(A, B, "ssim", cache=off, quiet=True)
+    assert not off.enabled and off.hits == off.misses == 0
+
+
+def test_cache_per_image_computes_only_new_images(tmp_path, ct):
+    cache = FeatureCache(tmp_path)
+    calls = []
+
+    def feat(images):
+        calls.append(len(images))
+        return images.reshape(len(images), -1).mean(1, keepdims=True)
+
+    first = cache.per_image(ct[:4], "mean", {"v": 1}, feat)
+    again = cache.per_image(ct[2:6], "mean", {"v": 1}, feat)
+    assert calls == [4, 2]
+    np.testing.assert_array_equal(again[:2], first[2:])
+    cache.per_image(ct[:2], "mean", {"v": 2}, feat)     # other parameters: recomputed
+    assert calls == [4, 2, 2]
+    assert FeatureCache(None).per_image(ct[:3], "mean", {}, feat).shape == (3, 1)
+
+
+def test_pruned_search_finds_noisy_copies(ct):
+    rng = np.random.default_rng(3)
+    B = ct[:60]
+    pick = rng.choice(60, size=15, replace=False)
+    noise = rng.integers(-6, 7, size=(15, 256, 256))
+    A = np.clip(B[pick].astype(int) + noise, 0, 255).astype(np.uint8)
+    v, i = topk(A, B, 1, "ssim", candidates=5, quiet=True)
+    np.testing.assert_array_equal(i[:, 0], pick)
+    ev, ei = topk(A, B, 1, "ssim", quiet=True)
+    np.testing.assert_array_equal(v, ev)
+    assert top1_agreement(A, B, candidates=5, sample=10, seed=1) == 1.0
+    v3, i3 = topk(A, B, 3, "ssim", candidates=8, candidate_metric="l2", candidate_level=1)
+    assert i3.shape == (15, 3) and np.all(i3[:, 0] == pick)
+
+
+def test_user_errors_are_synthprint_errors(ct):
+    with pytest.raises(SynthprintError, match="unknown metric"):
+        pairwise(ct[:1], ct[:1], "psnr")
+    with pytest.raises(SynthprintError, match="same"):
+        pairwise(ct[:1], ct[:1, :128, :128], "ssim")
+    with pytest.raises(SynthprintError, match="embedding"):
+        pairwise(ct[:1], ct[:1], "cosine")
+    with pytest.raises(SynthprintError, match="candidates"):
+        topk(ct[:2], ct[:3], 3, candidates=2)
