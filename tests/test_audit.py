@@ -1,0 +1,103 @@
+"""Audit: copy detection against the real-real yardstick, risk ranking, filtered copies."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from synthprint.audit import find_copies, real_yardstick, run_audit
+from synthprint.audit.filtering import write_filtered
+from synthprint.errors import SynthprintError
+from synthprint.features import pairwise
+from synthprint.io import Role, load_folder
+from tests.conftest import ct_like, write_png
+
+
+class MaxSSIM:
+    """A minimal attack for the tests: score = best SSIM to any generated image."""
+
+    def fit(self, generated, real, labels):
+        self.generated_ = generated
+        s = self.score_samples(real)
+        self.threshold_ = float(np.median(s))
+        return self
+
+    def score_samples(self, real):
+        return pairwise(real, self.generated_, quiet=True).max(axis=1).astype(np.float64)
+
+    def predict(self, real):
+        return (self.score_samples(real) > self.threshold_).astype(np.int64)
+
+
+def _noisy(img, seed, sd=6.0):
+    rng = np.random.default_rng(seed)
+    return np.clip(img + rng.normal(0, sd, img.shape), 0, 255).astype(np.uint8)
+
+
+@pytest.fixture
+def audit_folders(tmp_path):
+    train = [ct_like(100 + i) for i in range(8)]
+    holdout = [ct_like(200 + i) for i in range(8)]
+    for i, img in enumerate(train):
+        write_png(tmp_path / "train" / f"train_{i + 1}.png", img)
+    for i, img in enumerate(holdout):
+        write_png(tmp_path / "holdout" / f"holdout_{i + 1}.png", img)
+    # synthetic: near-copies of the first 3 training images, plus unrelated samples
+    synth = [_noisy(train[i], 300 + i, sd=2.0) for i in range(3)]
+    synth += [ct_like(400 + i) for i in range(7)]
+    for i, img in enumerate(synth):
+        write_png(tmp_path / "synthetic" / f"synthetic_{i + 1}.png", img)
+    return tmp_path
+
+
+def _load(root):
+    return (load_folder(root / "train", Role.REAL_USED, 1, quiet=True),
+            load_folder(root / "holdout", Role.REAL_NOT_USED, 0, quiet=True),
+            load_folder(root / "synthetic", Role.GENERATED, quiet=True))
+
+
+def test_yardstick_excludes_self_pairs(audit_folders):
+    train, holdout, _ = _load(audit_folders)
+    real = np.concatenate([train.images, holdout.images])
+    yard = real_yardstick(real, quiet=True)
+    assert yard.i != yard.j and yard.exact
+    full = pairwise(real, real, quiet=True)
+    np.fill_diagonal(full, -np.inf)
+    assert yard.value == pytest.approx(float(full.max()), abs=1e-6)
+
+
+def test_planted_copies_are_flagged(audit_folders):
+    train, holdout, synth = _load(audit_folders)
+    yard = real_yardstick(np.concatenate([train.images, holdout.images]), quiet=True)
+    copies = find_copies(synth.images, train.images, yard, quiet=True)
+    assert list(np.flatnonzero(copies.flagged)) == [0, 1, 2]
+    assert list(copies.indices[:3, 0]) == [0, 1, 2]
+
+
+def test_run_audit_ranks_copied_training_images_first(audit_folders):
+    train, holdout, synth = _load(audit_folders)
+    result = run_audit(train, holdout, synth, {"max-ssim": MaxSSIM}, n_splits=2, n_repeats=1,
+                       n_boot=50, quiet=True)
+    assert result.best.name == "max-ssim"
+    assert set(result.risk["name"][:3]) == {"train_1.png", "train_2.png", "train_3.png"}
+    assert result.risk["copies"].sum() == 3
+    assert list(result.copy_table["copy"][:3]) == [True] * 3
+    assert result.copy_table.attrs["yardstick_pair"][0] != result.copy_table.attrs[
+        "yardstick_pair"][1]
+
+
+def test_write_filtered_keeps_bytes_and_lists_dropped(audit_folders, tmp_path):
+    _, _, synth = _load(audit_folders)
+    drop = np.zeros(len(synth), dtype=bool)
+    drop[[0, 2]] = True
+    folder, listing = write_filtered(synth, drop, tmp_path / "out" / "filtered")
+    kept = sorted(p.name for p in folder.iterdir())
+    assert len(kept) == len(synth) - 2 and "synthetic_1.png" not in kept
+    assert (folder / "synthetic_2.png").read_bytes() == \
+        (audit_folders / "synthetic" / "synthetic_2.png").read_bytes()
+    assert listing.read_text().splitlines() == ["name,reason", "synthetic_1.png,copy",
+                                                "synthetic_3.png,copy"]
+    with pytest.raises(SynthprintError, match="--force"):
+        write_filtered(synth, drop, folder)
+    with pytest.raises(SynthprintError, match="inside the synthetic input"):
+        write_filtered(synth, drop, audit_folders / "synthetic" / "clean", force=True)
