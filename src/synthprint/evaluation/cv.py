@@ -149,7 +149,8 @@ class CVResult:
     def to_rich(self, title: str | None = None, digits: int = 3) -> Table:
         """A rich table like :meth:`to_markdown`."""
         notes = self.notes + self.pooled.notes
-        table = Table(title=title or self._title(), title_justify="left",
+        title = title or self._title()
+        table = Table(title=title, title_justify="left", min_width=min(len(title), 100),
                       caption="\n".join(notes) or None, caption_justify="left")
         table.add_column("metric")
         table.add_column("pooled", justify="right")
