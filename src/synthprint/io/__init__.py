@@ -23,7 +23,9 @@ from synthprint.io.layouts import (
     detect_layout,
     natural_key,
 )
+from synthprint.io.submission import format_run, write_run, write_submission
 from synthprint.io.tables import read_labels_csv
+from synthprint.io.validator import ValidationReport, validate_run
 from synthprint.io.writers import (
     atomic_write_bytes,
     atomic_write_text,
@@ -63,4 +65,9 @@ __all__ = [
     "read_labels_csv",
     "read_truth_folder",
     "summarize_notes",
+    "format_run",
+    "write_run",
+    "write_submission",
+    "ValidationReport",
+    "validate_run",
 ]
