@@ -1,0 +1,163 @@
+"""``synthprint membership``: label each real test image used (1) or not used (0)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import typer
+from rich.table import Table
+
+from synthprint.cli._app import command, console
+from synthprint.cli._common import load_split_for, write_run_files
+from synthprint.errors import SynthprintError
+from synthprint.evaluation import auc_interval_includes_chance, cross_validate
+from synthprint.io import Role, prepare_output_dir, read_labels_csv
+from synthprint.membership import DEFAULT_METHOD, METHODS, make_method
+from synthprint.report import new_record, save_record, write_report
+from synthprint.report.blocks import cv_block, cv_curve, metric_block
+
+NO_SIGNAL = ("no detectable membership signal: the train cross-validation ROC AUC's 95% "
+             "interval includes 0.5, so the labels below are no better than chance")
+
+
+def _methods_table() -> Table:
+    table = Table(title="membership methods (--method NAME)", title_justify="left")
+    table.add_column("name")
+    table.add_column("description")
+    for m in METHODS.values():
+        table.add_row(m.name + (" (default)" if m.name == DEFAULT_METHOD else ""),
+                      m.description)
+    return table
+
+
+@command("membership")
+def membership(
+    train: Path = typer.Option(None, "--train", help="Subtask 1 train split: generated/, "
+                                                    "real_used/, real_not_used/."),
+    test: Path = typer.Option(None, "--test", help="Subtask 1 test split: generated/ + "
+                                                  "real_unknown/ (or generated_1/ + "
+                                                  "real_unknown_1/ for 2023)."),
+    out: Path = typer.Option(None, "--out", help="Output folder."),
+    method: str = typer.Option(DEFAULT_METHOD, "--method",
+                               help="Method name, or 'list' to list them."),
+    edition: int = typer.Option(None, "--edition", help="Run-file format: 2023 (F1, ids "
+                                "without extension) or 2025 (kappa, names with extension). "
+                                "Default: from the test folder names."),
+    prior: float = typer.Option(None, "--prior", min=0.0, max=1.0,
+                                help="Assumed share of used images (default method only): "
+                                     "label that share of the highest scores used."),
+    truth: Path = typer.Option(None, "--truth", help="Optional name,label CSV of the test "
+                                                    "images, to report test metrics too."),
+    report: bool = typer.Option(False, "--report", help="Also write OUT/report.html."),
+    folds: int = typer.Option(5, "--folds", min=2, help="Cross-validation folds."),
+    repeats: int = typer.Option(2, "--repeats", min=1, help="Cross-validation repeats."),
+    n_boot: int = typer.Option(1000, "--n-boot", min=0, help="Bootstrap resamples."),
+    seed: int = typer.Option(0, "--seed", help="Seed of folds, bootstrap and methods."),
+    resize: bool = typer.Option(False, "--resize", help="Resize images that are not 256x256."),
+    force: bool = typer.Option(False, "--force", help="Overwrite existing outputs."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars."),
+) -> None:
+    """Subtask 1: which real test images trained the generator.
+
+    Cross-validates METHOD on the labelled train images (the threshold is chosen inside each
+    fold for the edition's metric), fits it on all of them, and writes OUT/scores.csv
+    (name,score,label), OUT/run.csv and OUT/submission.zip.
+    """
+    if method == "list":
+        console.print(_methods_table())
+        return
+    if train is None or test is None or out is None:
+        raise SynthprintError("--train, --test and --out are required (or --method list)")
+    if method not in METHODS:
+        make_method(method)  # raises the error that lists the methods
+    if prior is not None and method != "auto":
+        raise SynthprintError("--prior applies to the default method (auto) only")
+    outputs = ["scores.csv", "run.csv", "submission.zip", "record.json"] + \
+        (["report.html"] if report else [])
+    prepare_output_dir(out, outputs, force=force)
+    tr = load_split_for(train, "membership-train", resize=resize, quiet=quiet)
+    te = load_split_for(test, "membership-test", resize=resize, quiet=quiet)
+    edition = edition or te.layout.edition or 2025
+    if edition not in (2023, 2025):
+        raise SynthprintError(f"--edition must be 2023 or 2025, got {edition}")
+    metric = "f1" if edition == 2023 else "kappa"
+
+    def build():
+        est = make_method(method, threshold_metric=metric, seed=seed)
+        if prior is not None:
+            est.set_params(prior=prior)
+        return est
+
+    generated = np.concatenate([tr.images[tr.indices(Role.GENERATED)],
+                                te.images[te.indices(Role.GENERATED)]])
+    lab = tr.indices(Role.REAL_USED, Role.REAL_NOT_USED)
+    real, y = tr.images[lab], tr.labels[lab].astype(np.int64)
+
+    def fit_predict(tr_idx, te_idx):
+        est = build().fit(generated, real[tr_idx], y[tr_idx])
+        return est.predict(real[te_idx]), est.score_samples(real[te_idx])
+
+    cv = cross_validate(fit_predict, y, task="binary", n_splits=folds, n_repeats=repeats,
+                        seed=seed, n_boot=n_boot, quiet=quiet)
+    console.print(cv.to_rich(title=f"{method}: train cross-validation ({len(y)} labelled real "
+                                   f"images, {len(generated)} generated)"))
+    no_signal = bool(auc_interval_includes_chance(cv.pooled))
+    est = build().fit(generated, real, y)
+    unk = te.indices(Role.REAL_UNKNOWN)
+    names = [te.names[i] for i in unk]
+    scores = est.score_samples(te.images[unk])
+    labels = est.predict(te.images[unk])
+    scores_csv = "name,score,label\n" + "".join(
+        f"{n},{s:.6g},{int(lab_)}\n" for n, s, lab_ in zip(names, scores, labels))
+    write_run_files(out, names, labels, edition=edition, task="membership",
+                    scores_csv=scores_csv, force=force)
+
+    record = new_record("membership", {"train": train, "test": test},
+                        {"method": method, "edition": edition, "threshold metric": metric,
+                         "prior": prior, "seed": seed,
+                         "generated images": len(generated),
+                         "labelled real images": len(y), "test real images": len(names)})
+    record["metrics"] = [cv_block("train cross-validation", cv)]
+    record["curves"] = [cv_curve("train CV (out-of-fold)", cv)]
+    if truth is not None:
+        from synthprint.evaluation import binary_metrics
+
+        known = read_labels_csv(truth)
+        missing = [n for n in names if n not in known]
+        if missing:
+            raise SynthprintError(f"{truth}: no label for {len(missing)} test images "
+                                  f"(first: {missing[0]})")
+        y_test = np.array([known[n] for n in names], dtype=np.int64)
+        tm = binary_metrics(y_test, labels, scores, n_boot=n_boot, seed=seed)
+        console.print(tm.to_rich(title="test (against --truth)"))
+        record["metrics"].append(metric_block("test (against --truth)", tm))
+        record["curves"].append({"title": "test", "y_true": y_test, "scores": scores})
+    record["verdict"] = NO_SIGNAL if no_signal else None
+    order = np.argsort(-scores, kind="stable")[:12]
+    from synthprint.membership._similarity import similarity_rows
+
+    near = similarity_rows(te.images[unk[order]], generated, "ssim")
+    gen_idx = np.concatenate([tr.indices(Role.GENERATED), te.indices(Role.GENERATED)])
+    gen_split = [tr] * len(tr.indices(Role.GENERATED)) + [te] * len(te.indices(Role.GENERATED))
+    gallery = []
+    for row, i in zip(near, order):
+        best = np.argsort(-row, kind="stable")[:3]
+        gallery.append({
+            "name": names[i], "image": str(te.paths[unk[i]]), "score": float(scores[i]),
+            "caption": f"score {scores[i]:.3f}, label {int(labels[i])}",
+            "matches": [{"name": gen_split[j].names[gen_idx[j]],
+                         "image": str(gen_split[j].paths[gen_idx[j]]),
+                         "similarity": float(row[j])} for j in best]})
+    record["gallery"] = gallery
+    record["table"] = {"file": "scores.csv", "sort": "score"}
+    record["notes"] = [f"Threshold chosen for {metric} on the labelled train images; labels "
+                       "assume the unknown images come from the same population."]
+    save_record(out, record, force=force)
+    if report:
+        write_report(out, force=force, record=record)
+    n_used = int(labels.sum())
+    if no_signal:
+        console.print(f"[bold yellow]{NO_SIGNAL}[/]")
+    console.print(f"{n_used} of {len(names)} test images labelled used; wrote "
+                  f"{', '.join(outputs)} in {out}", highlight=False)

@@ -1,0 +1,63 @@
+"""Named membership methods for the command line and the benchmark."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from synthprint.errors import SynthprintError
+from synthprint.membership._base import MembershipEstimator
+from synthprint.membership.density import DensityRatio
+from synthprint.membership.nearest import NearestNeighbourCalibrated, NearestNeighbourDistance
+from synthprint.membership.profile import SimilarityProfile
+from synthprint.membership.ssim_threshold import (
+    SSIMRetrieval,
+    SSIMThresholdMax,
+    SSIMThresholdMeanStd,
+)
+from synthprint.membership.texture import TextureForest
+
+
+@dataclass(frozen=True)
+class Method:
+    """A named estimator configuration: ``build(threshold_metric, seed)`` makes a fresh one."""
+
+    name: str
+    description: str
+    build: Callable[[str, int], MembershipEstimator]
+
+
+METHODS: dict[str, Method] = {m.name: m for m in (
+    Method("auto", "ours: calibrated multi-scale similarity profile (default)",
+           lambda metric, seed: SimilarityProfile(threshold_metric=metric)),
+    Method("ssim-threshold-max", "2023 winner: best SSIM above the largest real-real SSIM",
+           lambda metric, seed: SSIMThresholdMax()),
+    Method("ssim-threshold-meanstd", "best SSIM above mean + 3 std of real-real SSIMs",
+           lambda metric, seed: SSIMThresholdMeanStd()),
+    Method("ssim-retrieval", "each generated image marks its nearest real image as used",
+           lambda metric, seed: SSIMRetrieval()),
+    Method("nearest-neighbour", "GAN-Leaks: distance to the closest generated image",
+           lambda metric, seed: NearestNeighbourDistance(threshold_metric=metric)),
+    Method("nearest-neighbour-calibrated",
+           "GAN-Leaks calibrated by the distance to reference real images",
+           lambda metric, seed: NearestNeighbourCalibrated(threshold_metric=metric)),
+    Method("density-ratio", "DOMIAS: generated over reference density on a PCA embedding",
+           lambda metric, seed: DensityRatio(threshold_metric=metric)),
+    Method("texture-forest", "2025 winner's family: texture + nearest distances, random forest",
+           lambda metric, seed: TextureForest(seed=seed, threshold_metric=metric)),
+)}
+
+DEFAULT_METHOD = "auto"
+
+#: The attacks an audit runs by default (fast and complementary).
+AUDIT_ATTACKS = ("auto", "ssim-threshold-max", "nearest-neighbour",
+                 "nearest-neighbour-calibrated")
+
+
+def make_method(name: str, *, threshold_metric: str = "kappa", seed: int = 0
+                ) -> MembershipEstimator:
+    """A fresh estimator for the method ``name`` (see :data:`METHODS`)."""
+    if name not in METHODS:
+        raise SynthprintError(f"unknown membership method {name!r}; choose one of "
+                              f"{', '.join(METHODS)} ('--method list' describes them)")
+    return METHODS[name].build(threshold_metric, seed)
