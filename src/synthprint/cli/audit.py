@@ -1,0 +1,151 @@
+"""``synthprint audit``: may this synthetic set be released? Attacks, risk, copies, report."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import typer
+from rich.table import Table
+
+from synthprint.audit import run_audit
+from synthprint.audit.filtering import write_filtered
+from synthprint.cli._app import command, console
+from synthprint.errors import SynthprintError
+from synthprint.io import Role, atomic_write_text, load_folder, prepare_output_dir
+from synthprint.membership import AUDIT_ATTACKS, METHODS, make_method
+from synthprint.report import new_record, save_record, write_report
+from synthprint.report.blocks import cv_block, cv_curve
+
+OUTPUTS = ("attacks.csv", "risk.csv", "copies.csv", "record.json")
+
+
+def _attack_names(spec: str) -> list[str]:
+    if spec == "default":
+        return list(AUDIT_ATTACKS)
+    if spec == "all":
+        return list(METHODS)
+    names = [s.strip() for s in spec.split(",") if s.strip()]
+    unknown = [n for n in names if n not in METHODS]
+    if unknown:
+        raise SynthprintError(f"unknown attack {unknown[0]!r}; choose from "
+                              f"{', '.join(METHODS)} (or 'default', 'all')")
+    return names
+
+
+@command("audit")
+def audit(
+    train: Path = typer.Option(..., "--train", help="Folder of the generator's real training "
+                                                    "images."),
+    holdout: Path = typer.Option(..., "--holdout", help="Folder of real images the generator "
+                                                        "never saw."),
+    synthetic: Path = typer.Option(..., "--synthetic", help="Folder of the generator's "
+                                                            "samples."),
+    out: Path = typer.Option(..., "--out", help="Output folder."),
+    attacks: str = typer.Option("default", "--attacks",
+                                help="Comma-separated membership methods, 'default' or 'all' "
+                                     "(see 'synthprint membership --method list')."),
+    filter_copies: bool = typer.Option(False, "--filter", help="Write OUT/filtered/, the "
+                                       "synthetic set without the flagged copies, and "
+                                       "OUT/dropped.csv."),
+    report: bool = typer.Option(False, "--report", help="Write OUT/report.html."),
+    folds: int = typer.Option(5, "--folds", min=2, help="Cross-validation folds."),
+    repeats: int = typer.Option(2, "--repeats", min=1, help="Cross-validation repeats."),
+    seed: int = typer.Option(0, "--seed", help="Seed of folds, bootstrap and methods."),
+    n_boot: int = typer.Option(1000, "--n-boot", min=0, help="Bootstrap resamples."),
+    resize: bool = typer.Option(False, "--resize", help="Resize images that are not 256x256."),
+    force: bool = typer.Option(False, "--force", help="Overwrite existing outputs."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars."),
+) -> None:
+    """Audit a generator from its training images, a holdout and its samples.
+
+    Cross-validates membership attacks (training = member, holdout = not), ranks the training
+    images by risk, and flags synthetic images closer to a training image than the two closest
+    distinct real images are to each other (copies). Nothing in the input folders changes.
+    """
+    names = _attack_names(attacks)
+    outputs = list(OUTPUTS) + (["report.html"] if report else []) + \
+        (["dropped.csv"] if filter_copies else [])
+    prepare_output_dir(out, outputs, force=force)
+    tr = load_folder(train, Role.REAL_USED, 1, resize=resize, quiet=quiet)
+    ho = load_folder(holdout, Role.REAL_NOT_USED, 0, resize=resize, quiet=quiet)
+    sy = load_folder(synthetic, Role.GENERATED, resize=resize, quiet=quiet)
+    factories = {n: (lambda n=n: make_method(n, seed=seed)) for n in names}
+    result = run_audit(tr, ho, sy, factories, n_splits=folds, n_repeats=repeats, seed=seed,
+                       n_boot=n_boot, quiet=quiet)
+
+    rows = ["attack,roc_auc,roc_auc_low,roc_auc_high,tpr_at_1pct_fpr,tpr_at_0.1pct_fpr"]
+    table = Table(title=f"membership attacks, {repeats} x {result.best.cv.n_splits}-fold CV "
+                        f"({len(tr)} training vs {len(ho)} holdout images)",
+                  title_justify="left")
+    for col in ("attack", "ROC AUC", "95% CI", "TPR@1%FPR", "TPR@0.1%FPR"):
+        table.add_column(col)
+    for a in result.attacks:
+        p = a.cv.pooled
+        auc = p["roc_auc"]
+        t1, t01 = p.value("tpr@1%fpr"), p.value("tpr@0.1%fpr")
+        rows.append(",".join(str(v) for v in (a.name, auc.value, auc.low, auc.high, t1, t01)))
+        table.add_row(a.name, f"{auc.value:.3f}" if auc.value is not None else "n/a",
+                      f"{auc.low:.3f}-{auc.high:.3f}" if auc.has_interval else "-",
+                      f"{t1:.3f}" if t1 is not None else "n/a",
+                      f"{t01:.3f}" if t01 is not None else "n/a")
+    console.print(table)
+    atomic_write_text(out / "attacks.csv", "\n".join(rows) + "\n", force=force)
+    atomic_write_text(out / "risk.csv", result.risk.to_csv(index=False, float_format="%.6g"),
+                      force=force)
+    atomic_write_text(out / "copies.csv",
+                      result.copy_table.to_csv(index=False, float_format="%.6g"), force=force)
+
+    n_copies = int(result.copies.flagged.sum())
+    pair = result.copy_table.attrs["yardstick_pair"]
+    yard = result.copies.yardstick
+    best = result.best
+    if result.no_signal:
+        verdict = (f"No detectable membership signal: the best attack ({best.name}) has ROC "
+                   f"AUC {best.auc:.3f}, and its 95% interval includes 0.5.")
+    else:
+        verdict = (f"Membership is detectable: the best attack ({best.name}) reaches ROC AUC "
+                   f"{best.auc:.3f} (95% CI {best.cv.pooled['roc_auc'].low:.3f}-"
+                   f"{best.cv.pooled['roc_auc'].high:.3f}).")
+    verdict += (f" {n_copies} of {len(sy)} synthetic images are copies (nearest training "
+                f"image closer than SSIM {yard.value:.3f}, the closest pair of distinct real "
+                f"images: {pair[0]} and {pair[1]}).")
+    console.print(verdict, highlight=False)
+    if filter_copies:
+        folder, listing = write_filtered(sy, result.copies.flagged, out / "filtered",
+                                         force=force)
+        console.print(f"wrote {folder} ({len(sy) - n_copies} images) and {listing}",
+                      highlight=False)
+
+    record = new_record("audit", {"train": train, "holdout": holdout, "synthetic": synthetic},
+                        {"attacks": ", ".join(names), "folds": folds, "repeats": repeats,
+                         "seed": seed, "n_boot": n_boot})
+    record["verdict"] = verdict
+    record["metrics"] = [cv_block(f"attack: {a.name}", a.cv) for a in result.attacks]
+    record["curves"] = [c for a in result.attacks
+                        if (c := cv_curve(a.name, a.cv)) is not None]
+    for c in record["curves"]:
+        c["class_names"] = ["holdout (0)", "training (1)"]
+    order = {n: i for i, n in enumerate(tr.names)}
+    gallery = []
+    for _, row in result.risk.head(12).iterrows():
+        i = order[row["name"]]
+        gallery.append({
+            "name": row["name"], "image": str(tr.paths[i]), "score": row["risk_score"],
+            "caption": f"risk percentile {row['risk_percentile']:.2f}",
+            "matches": [{"name": sy.names[j], "image": str(sy.paths[j]),
+                         "similarity": float(v)}
+                        for v, j in zip(result.nearest_values[i], result.nearest_indices[i])],
+        })
+    record["gallery"] = gallery
+    record["gallery_title"] = ("Training images most at risk, beside their closest synthetic "
+                               "images (SSIM)")
+    record["table"] = {"file": "risk.csv", "sort": "risk_percentile"}
+    record["notes"] = [f"{n_copies} synthetic images flagged as copies; see copies.csv."]
+    save_record(out, record, force=force)
+    written = ", ".join(outputs)
+    if report:
+        write_report(out, force=force, record=record)
+    console.print(f"wrote {written} in {out}", highlight=False)
+    if np.any(result.copies.flagged) and not filter_copies:
+        console.print("rerun with --filter to write a copy of the synthetic set without them")
