@@ -87,6 +87,20 @@ def test_ssim_block_other_window_sizes_and_float_input(ct):
     np.testing.assert_allclose(S, _reference(A, B), rtol=0, atol=1e-5)
 
 
+def test_row_sampled_ssim_is_the_mean_of_every_nth_row_of_the_skimage_map(ct, backend):
+    A, B = ct[:2], ct[100:103]
+    for step in (4, 16):
+        S = pairwise(A, B, f"ssim-rows{step}", quiet=True)
+        ref = [[structural_similarity(a, b, data_range=255, full=True)[1][3:-3, 3:-3][::step]
+                .mean() for b in B] for a in A]
+        np.testing.assert_allclose(S, ref, rtol=0, atol=1e-5)
+    # quantized pyramid levels run through the integer kernels
+    q = pairwise(A, B, "ssim-rows1", level=1, quiet=True)
+    ref = _reference(np.rint(pyramid_level(A, 1)).astype(np.uint8),
+                     np.rint(pyramid_level(B, 1)).astype(np.uint8))
+    np.testing.assert_allclose(q, ref, rtol=0, atol=1e-5)
+
+
 def test_pyramid_level_is_exact_2x2_mean():
     x = np.arange(16, dtype=np.uint8).reshape(1, 4, 4)
     np.testing.assert_array_equal(pyramid_level(x, 1)[0], [[2.5, 4.5], [10.5, 12.5]])

@@ -27,27 +27,373 @@
 
 static void *xcalloc(size_t n, size_t size) { return calloc(n ? n : 1, size ? size : 1); }
 
+#if defined(__AVX2__) && defined(__FMA__)
+#include <immintrin.h>
+#define HAVE_AVX2 1
+#endif
+
+/* Sum over one output row of the SSIM map of one pair (u8 kernel). cp: the pair's column
+ * sums of x*y (W + 8 entries, zero padded); sx, sy: window sums of x and y; q = S^2 + c1h;
+ * r = cn (N Sxx - S^2) + c2h; all rows padded to Wp (a multiple of 8) with finite values. */
+static inline __attribute__((always_inline)) float
+pair_row(const int32_t *RESTRICT cp, const int32_t *RESTRICT sx, const int32_t *RESTRICT sy,
+         const float *RESTRICT qx, const float *RESTRICT qy,
+         const float *RESTRICT rx, const float *RESTRICT ry,
+         int Wo, int Wp, int w, int32_t N, float twocn, float fc1, float fc2)
+{
+#ifdef HAVE_AVX2
+    const __m256i vN = _mm256_set1_epi32(N);
+    const __m256 v2 = _mm256_set1_ps(2.0f), vtc = _mm256_set1_ps(twocn);
+    const __m256 vc1 = _mm256_set1_ps(fc1), vc2 = _mm256_set1_ps(fc2);
+    const __m256 one = _mm256_set1_ps(1.0f);
+    __m256 acc = _mm256_setzero_ps();
+    for (int c = 0; c < Wp; c += 8) {
+        __m256i h = _mm256_loadu_si256((const __m256i *)(cp + c));
+        for (int t = 1; t < w; t++)
+            h = _mm256_add_epi32(h, _mm256_loadu_si256((const __m256i *)(cp + c + t)));
+        __m256i m = _mm256_mullo_epi32(_mm256_loadu_si256((const __m256i *)(sx + c)),
+                                       _mm256_loadu_si256((const __m256i *)(sy + c)));
+        __m256i cov = _mm256_sub_epi32(_mm256_mullo_epi32(h, vN), m);
+        __m256 a1 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(m), v2, vc1);
+        __m256 a2 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(cov), vtc, vc2);
+        __m256 d = _mm256_mul_ps(_mm256_add_ps(_mm256_loadu_ps(qx + c), _mm256_loadu_ps(qy + c)),
+                                 _mm256_add_ps(_mm256_loadu_ps(rx + c), _mm256_loadu_ps(ry + c)));
+        __m256 r = _mm256_rcp_ps(d);                       /* 12 bits, then one Newton step */
+        r = _mm256_fmadd_ps(r, _mm256_fnmadd_ps(d, r, one), r);
+        __m256 sv = _mm256_mul_ps(_mm256_mul_ps(a1, a2), r);
+        if (c + 8 > Wo) {
+            const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+            __m256i keep = _mm256_cmpgt_epi32(_mm256_set1_epi32(Wo - c), lane);
+            sv = _mm256_and_ps(sv, _mm256_castsi256_ps(keep));
+        }
+        acc = _mm256_add_ps(acc, sv);
+    }
+    __m128 lo = _mm_add_ps(_mm256_castps256_ps128(acc), _mm256_extractf128_ps(acc, 1));
+    lo = _mm_add_ps(lo, _mm_movehl_ps(lo, lo));
+    lo = _mm_add_ss(lo, _mm_shuffle_ps(lo, lo, 1));
+    return _mm_cvtss_f32(lo);
+#else
+    (void)Wp;
+    float acc = 0.0f;
+    for (int c = 0; c < Wo; c++) {
+        int32_t h = 0;
+        for (int t = 0; t < w; t++) h += cp[c + t];
+        int32_t m = sx[c] * sy[c];
+        int32_t cov = N * h - m;
+        float a1 = 2.0f * (float)m + fc1;
+        float a2 = twocn * (float)cov + fc2;
+        float d = (qx[c] + qy[c]) * (rx[c] + ry[c]);
+        acc += (a1 * a2) / d;
+    }
+    return acc;
+#endif
+}
+
+#ifdef HAVE_AVX2
+/* out[l] = d[l] + ... + d[l+6] for l < 8, d = the 16 lanes (d0, d1). */
+static inline __attribute__((always_inline)) __m256i win7(__m256i d0, __m256i d1)
+{
+    const __m256i mid = _mm256_permute2x128_si256(d0, d1, 0x21);
+    __m256i s1 = _mm256_add_epi32(d0, _mm256_alignr_epi8(mid, d0, 4));
+    __m256i s2 = _mm256_add_epi32(_mm256_alignr_epi8(mid, d0, 8), _mm256_alignr_epi8(mid, d0, 12));
+    __m256i s3 = _mm256_add_epi32(mid, _mm256_alignr_epi8(d1, mid, 4));
+    __m256i s4 = _mm256_alignr_epi8(d1, mid, 8);
+    return _mm256_add_epi32(_mm256_add_epi32(s1, s2), _mm256_add_epi32(s3, s4));
+}
+
+/* The u8 kernel for the 7x7 window and W % 8 == 0 (AVX2). Per image the state is the row
+ * of window sums of x and N x^2; per pair the row of window sums of N x y (N = 49). Moving
+ * one row down adds the window sums of (new row - old row), whose products come from
+ * vpmaddwd on interleaved (new, old) int16 pairs: (xa, xs) . (N ya, -N ys) = N (xa ya - xs ys).
+ * Window sums of x are < 2^14, so their products are vpmaddwd of (S, 0) pairs too; no
+ * 32-bit multiply is needed and everything before the final ratio is exact. */
+static int ssim_u8_block_w7(const uint8_t **img, int64_t ni, int64_t nj, int H, int W,
+                            double cn, double C1, double C2, double *RESTRICT out)
+{
+    const int w = 7, Ho = H - w + 1, Wo = W - w + 1, Wz = W + 8;
+    const int32_t N = 49;
+    const int64_t nimg = ni + nj, npair = ni * nj;
+    int32_t *B1 = xcalloc(nimg * W, sizeof(int32_t)), *B2 = xcalloc(nimg * W, sizeof(int32_t));
+    int32_t *S = xcalloc(nimg * W, sizeof(int32_t));
+    float *Q = xcalloc(nimg * W, sizeof(float)), *R = xcalloc(nimg * W, sizeof(float));
+    uint32_t *ZP = xcalloc(nimg * Wz, sizeof(uint32_t)), *ZN = xcalloc(nimg * Wz, sizeof(uint32_t));
+    int32_t *HS = xcalloc(npair * W, sizeof(int32_t));
+    double *total = xcalloc(npair, sizeof(double));
+    int32_t *col = xcalloc(W + 8, sizeof(int32_t)), *col2 = xcalloc(W + 8, sizeof(int32_t));
+    if (!B1 || !B2 || !S || !Q || !R || !ZP || !ZN || !HS || !total || !col || !col2) {
+        free(B1); free(B2); free(S); free(Q); free(R); free(ZP); free(ZN); free(HS);
+        free(total); free(col); free(col2);
+        return -1;
+    }
+    const double NN = (double)N * N;
+    const __m256 vc1h = _mm256_set1_ps((float)(C1 * NN / 2)), vc2h = _mm256_set1_ps((float)(C2 * NN / 2));
+    const __m256 vc1 = _mm256_set1_ps((float)(C1 * NN)), vc2 = _mm256_set1_ps((float)(C2 * NN));
+    const __m256 vtc = _mm256_set1_ps((float)(2.0 * cn)), vcn = _mm256_set1_ps((float)cn);
+    const __m256 v2 = _mm256_set1_ps(2.0f), one = _mm256_set1_ps(1.0f);
+    const __m256i pm = _mm256_set1_epi32((int32_t)0xFFFF0001); /* int16 pair (1, -1) */
+    const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    const __m256i keep = _mm256_cmpgt_epi32(_mm256_set1_epi32(Wo - (W - 8)), lane);
+
+    /* initial window sums (row 0) */
+    for (int64_t g = 0; g < nimg; g++) {
+        const uint8_t *x = img[g];
+        for (int c = 0; c < W + 8; c++) { col[c] = 0; col2[c] = 0; }
+        for (int t = 0; t < w; t++)
+            for (int c = 0; c < W; c++) { int32_t v = x[t * W + c]; col[c] += v; col2[c] += N * v * v; }
+        for (int c = 0; c < W; c++) {
+            int32_t a1 = 0, a2 = 0;
+            for (int t = 0; t < w; t++) { a1 += col[c + t]; a2 += col2[c + t]; }
+            B1[g * W + c] = a1; B2[g * W + c] = a2;
+        }
+    }
+    for (int64_t a = 0; a < ni; a++)
+        for (int64_t b = 0; b < nj; b++) {
+            const uint8_t *x = img[a], *y = img[ni + b];
+            for (int c = 0; c < W + 8; c++) col[c] = 0;
+            for (int t = 0; t < w; t++)
+                for (int c = 0; c < W; c++) col[c] += N * (int32_t)x[t * W + c] * y[t * W + c];
+            int32_t *h = HS + (a * nj + b) * W;
+            for (int c = 0; c < W; c++) {
+                int32_t s = 0;
+                for (int t = 0; t < w; t++) s += col[c + t];
+                h[c] = s;
+            }
+        }
+
+    for (int ro = 0; ro < Ho; ro++) {
+        const int last = (ro + 1 == Ho);
+        /* per image: the maps of this row, the (new, old) rows, and the step to the next */
+        for (int64_t g = 0; g < nimg; g++) {
+            int32_t *b1 = B1 + g * W, *b2 = B2 + g * W, *s = S + g * W;
+            float *q = Q + g * W, *r = R + g * W;
+            uint32_t *zp = ZP + g * Wz, *zn = ZN + g * Wz;
+            if (!last) {
+                const uint8_t *xa = img[g] + (ro + w) * W, *xs = img[g] + ro * W;
+                for (int c = 0; c < W; c++) {
+                    zp[c] = (uint32_t)xa[c] | ((uint32_t)xs[c] << 16);
+                    zn[c] = (uint32_t)(N * xa[c])
+                            | ((uint32_t)(uint16_t)(-(N * (int32_t)xs[c])) << 16);
+                }
+            }
+            __m256i dp1 = _mm256_setzero_si256(), dp2 = dp1;
+            if (!last) {
+                __m256i z = _mm256_loadu_si256((const __m256i *)zp);
+                dp1 = _mm256_madd_epi16(z, pm);
+                dp2 = _mm256_madd_epi16(z, _mm256_loadu_si256((const __m256i *)zn));
+            }
+            for (int c = 0; c < W; c += 8) {
+                __m256i sv = _mm256_loadu_si256((const __m256i *)(b1 + c));
+                __m256i ssv = _mm256_loadu_si256((const __m256i *)(b2 + c));
+                __m256 sf = _mm256_cvtepi32_ps(sv);
+                _mm256_storeu_si256((__m256i *)(s + c), sv);
+                _mm256_storeu_ps(q + c, _mm256_fmadd_ps(sf, sf, vc1h));
+                __m256i var = _mm256_sub_epi32(ssv, _mm256_madd_epi16(sv, sv));
+                _mm256_storeu_ps(r + c, _mm256_fmadd_ps(_mm256_cvtepi32_ps(var), vcn, vc2h));
+                if (!last) {
+                    __m256i z = _mm256_loadu_si256((const __m256i *)(zp + c + 8));
+                    __m256i dn1 = _mm256_madd_epi16(z, pm);
+                    __m256i dn2 = _mm256_madd_epi16(z, _mm256_loadu_si256((const __m256i *)(zn + c + 8)));
+                    _mm256_storeu_si256((__m256i *)(b1 + c), _mm256_add_epi32(sv, win7(dp1, dn1)));
+                    _mm256_storeu_si256((__m256i *)(b2 + c), _mm256_add_epi32(ssv, win7(dp2, dn2)));
+                    dp1 = dn1; dp2 = dn2;
+                }
+            }
+        }
+        /* per pair: this row's SSIM sum, then the step of its window sums of x*y */
+        for (int64_t a = 0; a < ni; a++) {
+            const int32_t *sx = S + a * W;
+            const float *qx = Q + a * W, *rx = R + a * W;
+            const uint32_t *zx = ZP + a * Wz;
+            for (int64_t b = 0; b < nj; b++) {
+                const int64_t p = a * nj + b;
+                int32_t *h = HS + p * W;
+                const int32_t *sy = S + (ni + b) * W;
+                const float *qy = Q + (ni + b) * W, *ry = R + (ni + b) * W;
+                const uint32_t *zy = ZN + (ni + b) * Wz;
+                __m256 acc = _mm256_setzero_ps();
+                __m256i dprev = _mm256_madd_epi16(_mm256_loadu_si256((const __m256i *)zx),
+                                                  _mm256_loadu_si256((const __m256i *)zy));
+                for (int c = 0; c < W; c += 8) {
+                    __m256i hv = _mm256_loadu_si256((const __m256i *)(h + c));
+                    __m256i m = _mm256_madd_epi16(_mm256_loadu_si256((const __m256i *)(sx + c)),
+                                                  _mm256_loadu_si256((const __m256i *)(sy + c)));
+                    __m256i cov = _mm256_sub_epi32(hv, m);
+                    __m256 a1 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(m), v2, vc1);
+                    __m256 a2 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(cov), vtc, vc2);
+                    __m256 d = _mm256_mul_ps(
+                        _mm256_add_ps(_mm256_loadu_ps(qx + c), _mm256_loadu_ps(qy + c)),
+                        _mm256_add_ps(_mm256_loadu_ps(rx + c), _mm256_loadu_ps(ry + c)));
+                    __m256 rc = _mm256_rcp_ps(d);             /* 12 bits, then one Newton step */
+                    rc = _mm256_fmadd_ps(rc, _mm256_fnmadd_ps(d, rc, one), rc);
+                    __m256 sv = _mm256_mul_ps(_mm256_mul_ps(a1, a2), rc);
+                    if (c == W - 8) sv = _mm256_and_ps(sv, _mm256_castsi256_ps(keep));
+                    acc = _mm256_add_ps(acc, sv);
+                    if (!last) {
+                        __m256i dnext = _mm256_madd_epi16(
+                            _mm256_loadu_si256((const __m256i *)(zx + c + 8)),
+                            _mm256_loadu_si256((const __m256i *)(zy + c + 8)));
+                        _mm256_storeu_si256((__m256i *)(h + c), _mm256_add_epi32(hv, win7(dprev, dnext)));
+                        dprev = dnext;
+                    }
+                }
+                __m128 lo = _mm_add_ps(_mm256_castps256_ps128(acc), _mm256_extractf128_ps(acc, 1));
+                lo = _mm_add_ps(lo, _mm_movehl_ps(lo, lo));
+                lo = _mm_add_ss(lo, _mm_shuffle_ps(lo, lo, 1));
+                total[p] += _mm_cvtss_f32(lo);
+            }
+        }
+    }
+    for (int64_t p = 0; p < npair; p++) out[p] = total[p] / ((double)Ho * Wo);
+    free(B1); free(B2); free(S); free(Q); free(R); free(ZP); free(ZN); free(HS);
+    free(total); free(col); free(col2);
+    return 0;
+}
+
+/* Mean of the SSIM map over the output rows 0, step, 2 step, ... only (all columns): an
+ * unbiased, much cheaper estimate of the mean SSIM, for candidate search. 7x7 window,
+ * W % 8 == 0. Each sampled row is computed directly: its 7 input rows are taken as int16
+ * row pairs (x[r], x[r+1]) . (N y[r], N y[r+1]) with vpmaddwd, 4 per column. */
+static int ssim_u8_rows_w7(const uint8_t **img, int64_t ni, int64_t nj, int H, int W, int step,
+                           double cn, double C1, double C2, double *RESTRICT out)
+{
+    const int w = 7, Ho = H - w + 1, Wo = W - w + 1, Wz = W + 8;
+    const int32_t N = 49;
+    const int64_t nimg = ni + nj, npair = ni * nj;
+    int32_t *S = xcalloc(nimg * W, sizeof(int32_t));
+    float *Q = xcalloc(nimg * W, sizeof(float)), *R = xcalloc(nimg * W, sizeof(float));
+    uint32_t *Z = xcalloc(nimg * 4 * Wz, sizeof(uint32_t));   /* 4 row pairs per image */
+    double *total = xcalloc(npair, sizeof(double));
+    int32_t *v1 = xcalloc(Wz, sizeof(int32_t)), *v2 = xcalloc(Wz, sizeof(int32_t));
+    if (!S || !Q || !R || !Z || !total || !v1 || !v2) {
+        free(S); free(Q); free(R); free(Z); free(total); free(v1); free(v2);
+        return -1;
+    }
+    const double NN = (double)N * N;
+    const __m256 vc1h = _mm256_set1_ps((float)(C1 * NN / 2)), vc2h = _mm256_set1_ps((float)(C2 * NN / 2));
+    const __m256 vc1 = _mm256_set1_ps((float)(C1 * NN)), vc2 = _mm256_set1_ps((float)(C2 * NN));
+    const __m256 vtc = _mm256_set1_ps((float)(2.0 * cn)), vcn = _mm256_set1_ps((float)cn);
+    const __m256 v2f = _mm256_set1_ps(2.0f), one = _mm256_set1_ps(1.0f);
+    const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    const __m256i keep = _mm256_cmpgt_epi32(_mm256_set1_epi32(Wo - (W - 8)), lane);
+    int64_t nrows = 0;
+    for (int ro = 0; ro < Ho; ro += step) {
+        nrows++;
+        for (int64_t g = 0; g < nimg; g++) {
+            const uint8_t *x = img[g] + (int64_t)ro * W;
+            const uint32_t scale = (g < ni) ? 1u : (uint32_t)N;
+            uint32_t *z = Z + g * 4 * Wz;
+            for (int k = 0; k < 4; k++) {
+                const uint8_t *r0 = x + 2 * k * W, *r1 = x + (2 * k + 1) * W;
+                uint32_t *zk = z + k * Wz;
+                if (k < 3)
+                    for (int c = 0; c < W; c++) zk[c] = scale * r0[c] | ((scale * r1[c]) << 16);
+                else
+                    for (int c = 0; c < W; c++) zk[c] = scale * r0[c];
+            }
+            /* window sums of x and N x^2 for this row */
+            for (int c = 0; c < W + 8; c++) { v1[c] = 0; v2[c] = 0; }
+            for (int t = 0; t < w; t++)
+                for (int c = 0; c < W; c++) {
+                    int32_t v = x[t * W + c];
+                    v1[c] += v; v2[c] += N * v * v;
+                }
+            int32_t *s = S + g * W;
+            float *q = Q + g * W, *r = R + g * W;
+            __m256i p1 = _mm256_loadu_si256((const __m256i *)v1);
+            __m256i p2 = _mm256_loadu_si256((const __m256i *)v2);
+            for (int c = 0; c < W; c += 8) {
+                __m256i n1 = _mm256_loadu_si256((const __m256i *)(v1 + c + 8));
+                __m256i n2 = _mm256_loadu_si256((const __m256i *)(v2 + c + 8));
+                __m256i sv = win7(p1, n1), ssv = win7(p2, n2);
+                __m256 sf = _mm256_cvtepi32_ps(sv);
+                _mm256_storeu_si256((__m256i *)(s + c), sv);
+                _mm256_storeu_ps(q + c, _mm256_fmadd_ps(sf, sf, vc1h));
+                __m256i var = _mm256_sub_epi32(ssv, _mm256_madd_epi16(sv, sv));
+                _mm256_storeu_ps(r + c, _mm256_fmadd_ps(_mm256_cvtepi32_ps(var), vcn, vc2h));
+                p1 = n1; p2 = n2;
+            }
+        }
+        for (int64_t a = 0; a < ni; a++) {
+            const int32_t *sx = S + a * W;
+            const float *qx = Q + a * W, *rx = R + a * W;
+            const uint32_t *zx = Z + a * 4 * Wz;
+            for (int64_t b = 0; b < nj; b++) {
+                const int32_t *sy = S + (ni + b) * W;
+                const float *qy = Q + (ni + b) * W, *ry = R + (ni + b) * W;
+                const uint32_t *zy = Z + (ni + b) * 4 * Wz;
+                __m256 acc = _mm256_setzero_ps();
+                __m256i vp = _mm256_setzero_si256();
+                for (int k = 0; k < 4; k++)
+                    vp = _mm256_add_epi32(vp, _mm256_madd_epi16(
+                        _mm256_loadu_si256((const __m256i *)(zx + k * Wz)),
+                        _mm256_loadu_si256((const __m256i *)(zy + k * Wz))));
+                for (int c = 0; c < W; c += 8) {
+                    __m256i vn = _mm256_setzero_si256();
+                    for (int k = 0; k < 4; k++)
+                        vn = _mm256_add_epi32(vn, _mm256_madd_epi16(
+                            _mm256_loadu_si256((const __m256i *)(zx + k * Wz + c + 8)),
+                            _mm256_loadu_si256((const __m256i *)(zy + k * Wz + c + 8))));
+                    __m256i hv = win7(vp, vn);
+                    vp = vn;
+                    __m256i m = _mm256_madd_epi16(_mm256_loadu_si256((const __m256i *)(sx + c)),
+                                                  _mm256_loadu_si256((const __m256i *)(sy + c)));
+                    __m256i cov = _mm256_sub_epi32(hv, m);
+                    __m256 a1 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(m), v2f, vc1);
+                    __m256 a2 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(cov), vtc, vc2);
+                    __m256 d = _mm256_mul_ps(
+                        _mm256_add_ps(_mm256_loadu_ps(qx + c), _mm256_loadu_ps(qy + c)),
+                        _mm256_add_ps(_mm256_loadu_ps(rx + c), _mm256_loadu_ps(ry + c)));
+                    __m256 rc = _mm256_rcp_ps(d);
+                    rc = _mm256_fmadd_ps(rc, _mm256_fnmadd_ps(d, rc, one), rc);
+                    __m256 sv = _mm256_mul_ps(_mm256_mul_ps(a1, a2), rc);
+                    if (c == W - 8) sv = _mm256_and_ps(sv, _mm256_castsi256_ps(keep));
+                    acc = _mm256_add_ps(acc, sv);
+                }
+                __m128 lo = _mm_add_ps(_mm256_castps256_ps128(acc), _mm256_extractf128_ps(acc, 1));
+                lo = _mm_add_ps(lo, _mm_movehl_ps(lo, lo));
+                lo = _mm_add_ss(lo, _mm_shuffle_ps(lo, lo, 1));
+                total[a * nj + b] += _mm_cvtss_f32(lo);
+            }
+        }
+    }
+    for (int64_t p = 0; p < npair; p++) out[p] = total[p] / ((double)nrows * Wo);
+    free(S); free(Q); free(R); free(Z); free(total); free(v1); free(v2);
+    return 0;
+}
+#endif
+
 int ssim_u8_block(const uint8_t *RESTRICT X, int64_t ni, const int64_t *RESTRICT ii,
                   const uint8_t *RESTRICT Y, int64_t nj, const int64_t *RESTRICT jj,
                   int H, int W, int w, double cn, double C1, double C2,
                   double *RESTRICT out)
 {
-    const int Ho = H - w + 1, Wo = W - w + 1;
+#ifdef HAVE_AVX2
+    if (w == 7 && W % 8 == 0 && W >= 16) {
+        const uint8_t **im = xcalloc(ni + nj, sizeof(uint8_t *));
+        if (!im) return -1;
+        for (int64_t a = 0; a < ni; a++) im[a] = X + ii[a] * (int64_t)H * W;
+        for (int64_t b = 0; b < nj; b++) im[ni + b] = Y + jj[b] * (int64_t)H * W;
+        int rc = ssim_u8_block_w7(im, ni, nj, H, W, cn, C1, C2, out);
+        free(im);
+        return rc;
+    }
+#endif
+    const int Ho = H - w + 1, Wo = W - w + 1, Wp = (Wo + 7) / 8 * 8, Wc = W + 8;
     const int32_t N = w * w;
     const int64_t nimg = ni + nj, npair = ni * nj, HW = (int64_t)H * W;
-    /* per image: column sums of v and v^2 (W each); row maps S (int), Q, R (Wo each) */
-    int32_t *cs1 = xcalloc(nimg * W, sizeof(int32_t));
-    int32_t *cs2 = xcalloc(nimg * W, sizeof(int32_t));
-    int32_t *S = xcalloc(nimg * Wo, sizeof(int32_t));
-    float *Q = xcalloc(nimg * Wo, sizeof(float));
-    float *R = xcalloc(nimg * Wo, sizeof(float));
-    /* per pair: column sums of x*y (W) and the running total */
-    int32_t *csp = xcalloc(npair * W, sizeof(int32_t));
+    /* per image: column sums of v and v^2; row maps S (int), Q, R (Wp each, padded) */
+    int32_t *cs1 = xcalloc(nimg * Wc, sizeof(int32_t));
+    int32_t *cs2 = xcalloc(nimg * Wc, sizeof(int32_t));
+    int32_t *S = xcalloc(nimg * Wp, sizeof(int32_t));
+    float *Q = xcalloc(nimg * Wp, sizeof(float));
+    float *R = xcalloc(nimg * Wp, sizeof(float));
+    /* per pair: column sums of x*y (zero padded) and the running total */
+    int32_t *csp = xcalloc(npair * Wc, sizeof(int32_t));
     double *total = xcalloc(npair, sizeof(double));
-    int32_t *hs = xcalloc(Wo, sizeof(int32_t)), *ss = xcalloc(Wo, sizeof(int32_t));
+    int32_t *ss = xcalloc(Wp, sizeof(int32_t));
     const uint8_t **img = xcalloc(nimg, sizeof(uint8_t *));
-    if (!cs1 || !cs2 || !S || !Q || !R || !csp || !total || !hs || !ss || !img) {
-        free(cs1); free(cs2); free(S); free(Q); free(R); free(csp); free(total); free(hs);
+    if (!cs1 || !cs2 || !S || !Q || !R || !csp || !total || !ss || !img) {
+        free(cs1); free(cs2); free(S); free(Q); free(R); free(csp); free(total);
         free(ss); free(img);
         return -1;
     }
@@ -57,9 +403,11 @@ int ssim_u8_block(const uint8_t *RESTRICT X, int64_t ni, const int64_t *RESTRICT
     const float fcn = (float)cn;
     for (int64_t a = 0; a < ni; a++) img[a] = X + ii[a] * HW;
     for (int64_t b = 0; b < nj; b++) img[ni + b] = Y + jj[b] * HW;
+    for (int64_t g = 0; g < nimg; g++)
+        for (int c = Wo; c < Wp; c++) { Q[g * Wp + c] = 1.0f; R[g * Wp + c] = 1.0f; }
 
     for (int64_t g = 0; g < nimg; g++) {
-        int32_t *c1 = cs1 + g * W, *c2 = cs2 + g * W;
+        int32_t *c1 = cs1 + g * Wc, *c2 = cs2 + g * Wc;
         const uint8_t *x = img[g];
         for (int t = 0; t < w; t++)
             for (int c = 0; c < W; c++) {
@@ -69,7 +417,7 @@ int ssim_u8_block(const uint8_t *RESTRICT X, int64_t ni, const int64_t *RESTRICT
     }
     for (int64_t a = 0; a < ni; a++)
         for (int64_t b = 0; b < nj; b++) {
-            int32_t *cp = csp + (a * nj + b) * W;
+            int32_t *cp = csp + (a * nj + b) * Wc;
             const uint8_t *x = img[a], *y = img[ni + b];
             for (int t = 0; t < w; t++)
                 for (int c = 0; c < W; c++)
@@ -79,9 +427,9 @@ int ssim_u8_block(const uint8_t *RESTRICT X, int64_t ni, const int64_t *RESTRICT
     for (int ro = 0; ro < Ho; ro++) {
         const int last = (ro + 1 == Ho);
         for (int64_t g = 0; g < nimg; g++) {
-            int32_t *c1 = cs1 + g * W, *c2 = cs2 + g * W;
-            int32_t *s = S + g * Wo;
-            float *q = Q + g * Wo, *r = R + g * Wo;
+            int32_t *c1 = cs1 + g * Wc, *c2 = cs2 + g * Wc;
+            int32_t *s = S + g * Wp;
+            float *q = Q + g * Wp, *r = R + g * Wp;
             for (int c = 0; c < Wo; c++) { s[c] = c1[c]; ss[c] = c2[c]; }
             for (int t = 1; t < w; t++)
                 for (int c = 0; c < Wo; c++) { s[c] += c1[c + t]; ss[c] += c2[c + t]; }
@@ -100,26 +448,19 @@ int ssim_u8_block(const uint8_t *RESTRICT X, int64_t ni, const int64_t *RESTRICT
             }
         }
         for (int64_t a = 0; a < ni; a++) {
-            const int32_t *sx = S + a * Wo;
-            const float *qx = Q + a * Wo, *rx = R + a * Wo;
+            const int32_t *sx = S + a * Wp;
+            const float *qx = Q + a * Wp, *rx = R + a * Wp;
             const uint8_t *x = img[a];
             for (int64_t b = 0; b < nj; b++) {
                 const int64_t p = a * nj + b;
-                int32_t *cp = csp + p * W;
-                const int32_t *sy = S + (ni + b) * Wo;
-                const float *qy = Q + (ni + b) * Wo, *ry = R + (ni + b) * Wo;
-                for (int c = 0; c < Wo; c++) hs[c] = cp[c];
-                for (int t = 1; t < w; t++)
-                    for (int c = 0; c < Wo; c++) hs[c] += cp[c + t];
-                float acc = 0.0f;
-                for (int c = 0; c < Wo; c++) {
-                    int32_t m = sx[c] * sy[c];
-                    int32_t cov = N * hs[c] - m;
-                    float a1 = 2.0f * (float)m + fc1;
-                    float a2 = twocn * (float)cov + fc2;
-                    float d = (qx[c] + qy[c]) * (rx[c] + ry[c]);
-                    acc += (a1 * a2) / d;
-                }
+                int32_t *cp = csp + p * Wc;
+                const int32_t *sy = S + (ni + b) * Wp;
+                const float *qy = Q + (ni + b) * Wp, *ry = R + (ni + b) * Wp;
+                float acc;
+                if (w == 7)
+                    acc = pair_row(cp, sx, sy, qx, qy, rx, ry, Wo, Wp, 7, N, twocn, fc1, fc2);
+                else
+                    acc = pair_row(cp, sx, sy, qx, qy, rx, ry, Wo, Wp, w, N, twocn, fc1, fc2);
                 total[p] += acc;
                 if (!last) {
                     const uint8_t *y = img[ni + b];
@@ -133,7 +474,7 @@ int ssim_u8_block(const uint8_t *RESTRICT X, int64_t ni, const int64_t *RESTRICT
         }
     }
     for (int64_t p = 0; p < npair; p++) out[p] = total[p] / ((double)Ho * Wo);
-    free(cs1); free(cs2); free(S); free(Q); free(R); free(csp); free(total); free(hs);
+    free(cs1); free(cs2); free(S); free(Q); free(R); free(csp); free(total);
     free(ss); free(img);
     return 0;
 }
@@ -208,4 +549,27 @@ int ssim_f64_block(const double *RESTRICT X, int64_t ni, const int64_t *RESTRICT
     for (int64_t p = 0; p < npair; p++) out[p] = total[p] / ((double)Ho * Wo);
     free(vm); free(vmm); free(MU); free(V); free(vs); free(total); free(img);
     return 0;
+}
+
+/* The row-sampled estimate (see ssim_u8_rows_w7); returns -2 where it is not compiled
+ * (no AVX2, window other than 7, width not a multiple of 8): the caller then falls back. */
+int ssim_u8_rows_block(const uint8_t *RESTRICT X, int64_t ni, const int64_t *RESTRICT ii,
+                       const uint8_t *RESTRICT Y, int64_t nj, const int64_t *RESTRICT jj,
+                       int H, int W, int w, int step, double cn, double C1, double C2,
+                       double *RESTRICT out)
+{
+#ifdef HAVE_AVX2
+    if (w == 7 && W % 8 == 0 && W >= 16 && step >= 1) {
+        const uint8_t **im = xcalloc(ni + nj, sizeof(uint8_t *));
+        if (!im) return -1;
+        for (int64_t a = 0; a < ni; a++) im[a] = X + ii[a] * (int64_t)H * W;
+        for (int64_t b = 0; b < nj; b++) im[ni + b] = Y + jj[b] * (int64_t)H * W;
+        int rc = ssim_u8_rows_w7(im, ni, nj, H, W, step, cn, C1, C2, out);
+        free(im);
+        return rc;
+    }
+#endif
+    (void)X; (void)ni; (void)ii; (void)Y; (void)nj; (void)jj; (void)H; (void)W; (void)w;
+    (void)step; (void)cn; (void)C1; (void)C2; (void)out;
+    return -2;
 }

@@ -11,6 +11,9 @@
                     0 for identical images (so "best" is the smallest distance).
 ``"cosine"``        cosine similarity of embedding vectors (2-D float arrays (n, d)), [-1, 1];
                     0 for a zero vector.
+``"ssim-rowsN"``    NOT exact: mean SSIM estimated from every N-th row of the SSIM map
+                    (``"ssim-rows8"``: 8 times fewer rows, unbiased, about 6x cheaper), for the
+                    candidate stage of a pruned search.
 ==================  ==========================================================================
 
 The image metrics take ``level`` (:func:`~synthprint.features.pyramid.pyramid_level`): at
@@ -32,14 +35,14 @@ METRICS = ("ssim", "ssim-gaussian", "ncc", "l2", "cosine")
 class Metric:
     """How to compare two stacks: ``prepare`` each stack once, then ``score`` blocks.
 
-    ``tile`` is the block side that uses the caches best; ``threaded`` says whether blocks
-    run in parallel Python threads (compiled kernels) or one at a time with a multithreaded
-    BLAS underneath; ``pair_cost`` is a rough cost of one pair in seconds (progress bars).
+    ``tile`` is the block shape (rows, columns) that uses the caches best; blocks run in
+    parallel Python threads (the kernels and BLAS release the GIL; BLAS itself is kept to one
+    thread, which under load is much faster than its own threads); ``pair_cost`` is a rough
+    cost of one pair in seconds (for progress bars).
     """
 
     name: str = ""
-    tile: int = 8
-    threaded: bool = True
+    tile: tuple[int, int] = (16, 16)
     pair_cost: float = 1e-5
     params: dict
 
@@ -64,14 +67,28 @@ def _check_images(X: np.ndarray, what: str) -> np.ndarray:
 
 
 class SSIMMetric(Metric):
-    def __init__(self, level: int = 0, params: SSIMParams = SSIMParams(), name: str = "ssim"):
-        self.level, self.ssim, self.name = level, params, name
-        self.params = {"level": level, **params.__dict__}
-        k = len(params.window())
-        self.pair_cost = (4e-5 if k == 7 and not params.gaussian_weights else 2e-4) / 4 ** level
+    """SSIM with :class:`SSIMParams` at a pyramid level.
+
+    ``quantize=True`` rounds the pyramid images to uint8 so that the fast integer kernel
+    runs at every level (an approximation, for candidate search only).
+    """
+
+    def __init__(self, level: int = 0, params: SSIMParams = SSIMParams(), name: str = "ssim",
+                 quantize: bool = False):
+        self.level, self.ssim, self.name, self.quantize = level, params, name, quantize
+        self.params = {"level": level, "quantize": quantize, **params.__dict__}
+        fast = len(params.window()) == 7 and not params.gaussian_weights
+        fast = fast and (level == 0 or quantize)
+        if params.row_step > 1:
+            self.tile = (32, 64)
+        elif not fast:
+            self.tile = (4, 8)
+        self.pair_cost = (5e-5 / params.row_step if fast else 5e-4) / 4 ** level
 
     def prepare(self, X):
         X = pyramid_level(_check_images(X, self.name), self.level)
+        if self.quantize and X.dtype != np.uint8:
+            X = np.clip(np.rint(X), 0, 255).astype(np.uint8)
         return np.ascontiguousarray(X)
 
     def score(self, PX, ii, PY, jj):
@@ -81,8 +98,7 @@ class SSIMMetric(Metric):
 class _DotMetric(Metric):
     """Metrics computed from inner products (BLAS), in float64 so integer sums are exact."""
 
-    tile = 256
-    threaded = False
+    tile = (256, 256)
     pair_cost = 2e-7
 
     def __init__(self, level: int = 0, name: str = ""):
@@ -92,8 +108,9 @@ class _DotMetric(Metric):
     def prepare(self, X):
         X = pyramid_level(_check_images(X, self.name), self.level)
         X = np.ascontiguousarray(X.reshape(len(X), -1))
-        # two float64 tiles of about 64 MB each
-        self.tile = int(np.clip(2 ** 23 // max(X.shape[1], 1), 16, 1024))
+        # float64 copies of a tile's rows and columns: about 32 MB each
+        t = int(np.clip(2 ** 22 // max(X.shape[1], 1), 16, 1024))
+        self.tile = (t, t)
         return X
 
     def score(self, PX, ii, PY, jj):
@@ -124,7 +141,7 @@ class L2Metric(_DotMetric):
 
 
 class CosineMetric(_DotMetric):
-    tile = 1024
+    tile = (1024, 1024)
 
     def __init__(self, level: int = 0, name: str = "cosine"):
         if level:
@@ -158,4 +175,23 @@ def get_metric(metric: str | Metric, level: int = 0) -> Metric:
         return L2Metric(level, "l2")
     if metric == "cosine":
         return CosineMetric(level)
+    if isinstance(metric, str) and metric.startswith("ssim-rows") and metric[9:].isdigit():
+        step = int(metric[9:])
+        if step >= 1:
+            return SSIMMetric(level, SSIMParams(row_step=step), metric, quantize=level > 0)
     raise SynthprintError(f"unknown metric {metric!r}; use one of {', '.join(METRICS)}")
+
+
+def candidate_metric_for(metric: Metric) -> Metric:
+    """The default cheap first stage of a pruned search for ``metric``.
+
+    SSIM (either window): box SSIM estimated from every 8th row at the same level (rounded
+    to uint8 above level 0); NCC and L2: the same metric two pyramid levels lower (at most
+    down to 16 px); cosine: itself (it is a BLAS product already).
+    """
+    if isinstance(metric, SSIMMetric):
+        return SSIMMetric(metric.level, SSIMParams(row_step=8), "ssim-rows8",
+                          quantize=metric.level > 0)
+    if isinstance(metric, (NCCMetric, L2Metric)):
+        return type(metric)(min(metric.level + 2, 4), metric.name)
+    return metric

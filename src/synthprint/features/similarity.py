@@ -17,7 +17,7 @@ import numpy as np
 from synthprint._progress import progress_task
 from synthprint.errors import SynthprintError
 from synthprint.features.cache import FeatureCache, content_hash
-from synthprint.features.metrics import Metric, get_metric
+from synthprint.features.metrics import Metric, candidate_metric_for, get_metric
 
 #: Default bound on the working memory of one block of scores, in bytes.
 DEFAULT_MAX_MEMORY = 256 * 2 ** 20
@@ -50,13 +50,13 @@ class _Engine:
         self.n_jobs = max(1, n_jobs)
         self.max_memory = max_memory
         self._stack = ExitStack()
-        expected = progress_total * metric.pair_cost / (self.n_jobs if metric.threaded else 1)
+        expected = progress_total * metric.pair_cost / self.n_jobs
         self._advance = self._stack.enter_context(
             progress_task(description, progress_total,
                           quiet or expected < _PROGRESS_AFTER_S))
         self._pool = (self._stack.enter_context(ThreadPoolExecutor(self.n_jobs))
-                      if metric.threaded and self.n_jobs > 1 else None)
-        self._stack.enter_context(_blas_limit(self.n_jobs))
+                      if self.n_jobs > 1 else None)
+        self._stack.enter_context(_blas_limit(1))
 
     def close(self) -> None:
         self._stack.close()
@@ -68,12 +68,12 @@ class _Engine:
     def block(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
         """float64 scores (len(rows), len(cols)) of PA[rows] with PB[cols]."""
         out = np.empty((len(rows), len(cols)), dtype=np.float64)
-        t = self.metric.tile
-        tiles = [(a, b) for a in range(0, len(rows), t) for b in range(0, len(cols), t)]
+        ti, tj = self.metric.tile
+        tiles = [(a, b) for a in range(0, len(rows), ti) for b in range(0, len(cols), tj)]
 
         def run(tile: tuple[int, int]) -> int:
             a, b = tile
-            ii, jj = rows[a:a + t], cols[b:b + t]
+            ii, jj = rows[a:a + ti], cols[b:b + tj]
             out[a:a + len(ii), b:b + len(jj)] = self.metric.score(self.PA, ii, self.PB, jj)
             return len(ii) * len(jj)
 
@@ -156,7 +156,7 @@ def _select_topk(values: np.ndarray, index: np.ndarray, k: int):
 
 def topk(A: np.ndarray, B: np.ndarray, k: int = 1, metric: str | Metric = "ssim", *,
          level: int = 0, candidates: int | None = None,
-         candidate_metric: str | Metric = "ncc", candidate_level: int = 2,
+         candidate_metric: str | Metric = "auto", candidate_level: int = 0,
          n_jobs: int | None = None, max_memory: int = DEFAULT_MAX_MEMORY,
          cache: FeatureCache | None = None, quiet: bool = False
          ) -> tuple[np.ndarray, np.ndarray]:
@@ -171,8 +171,11 @@ def topk(A: np.ndarray, B: np.ndarray, k: int = 1, metric: str | Metric = "ssim"
         candidates of each row (over all pairs), then ``metric`` is computed exactly on
         those c only. Use :func:`top1_agreement` to measure how often this finds the exact
         top-1.
-    candidate_metric, candidate_level : the cheap first stage (default: NCC of 64 px
-        images, a BLAS product).
+    candidate_metric, candidate_level : the cheap first stage: a metric name (at
+        ``candidate_level``) or :class:`Metric`; ``"auto"`` (default) picks
+        :func:`~synthprint.features.metrics.candidate_metric_for` ``(metric)``: for SSIM,
+        SSIM estimated from every 8th row (about 6x cheaper than exact; on CT-like
+        256 px images the exact top-1 was among its 10 best for all rows tested).
 
     Returns
     -------
@@ -189,7 +192,7 @@ def topk(A: np.ndarray, B: np.ndarray, k: int = 1, metric: str | Metric = "ssim"
     n_jobs = n_jobs or default_n_jobs()
     extra = {"k": k, "candidates": candidates}
     if candidates is not None:
-        cmetric = get_metric(candidate_metric, candidate_level)
+        cmetric = _candidate_metric(metric, candidate_metric, candidate_level)
         extra["candidate"] = _cache_params(cmetric)
     keys = ()
     if cache is not None and cache.enabled:
@@ -209,6 +212,12 @@ def topk(A: np.ndarray, B: np.ndarray, k: int = 1, metric: str | Metric = "ssim"
         cache.put("topk-values", _cache_params(metric, **extra), *keys, value=values)
         cache.put("topk-indices", _cache_params(metric, **extra), *keys, value=indices)
     return values, indices
+
+
+def _candidate_metric(metric: Metric, candidate: str | Metric, level: int) -> Metric:
+    if isinstance(candidate, str) and candidate == "auto":
+        return candidate_metric_for(metric)
+    return get_metric(candidate, level)
 
 
 def _exact_topk(metric: Metric, A, B, k, n_jobs, max_memory, quiet):
@@ -249,7 +258,7 @@ def _rescore(metric: Metric, A, B, cand: np.ndarray, k, n_jobs, max_memory, quie
     engine = _Engine(metric, PA, PB, n_jobs, max_memory, n * c, quiet,
                      f"{metric.name} on {c} candidates x {n}")
     try:
-        rows_per_task = max(1, metric.tile * metric.tile // max(c, 1))
+        rows_per_task = max(1, metric.tile[0] * metric.tile[1] // max(c, 1))
         tasks = [np.arange(r0, min(n, r0 + rows_per_task)) for r0 in range(0, n, rows_per_task)]
 
         def run(rows: np.ndarray) -> int:
@@ -267,7 +276,7 @@ def _rescore(metric: Metric, A, B, cand: np.ndarray, k, n_jobs, max_memory, quie
 
 def top1_agreement(A: np.ndarray, B: np.ndarray, candidates: int,
                    metric: str | Metric = "ssim", *, level: int = 0,
-                   candidate_metric: str | Metric = "ncc", candidate_level: int = 2,
+                   candidate_metric: str | Metric = "auto", candidate_level: int = 0,
                    sample: int | None = 200, seed: int = 0, n_jobs: int | None = None,
                    quiet: bool = True) -> float:
     """Fraction of rows of A (a random ``sample`` of them; ``None`` = all) whose pruned
