@@ -42,7 +42,7 @@ _SIGNATURES = {
                       _dbl, _dbl, _dbl, _f64p],
     "ssim_u8_rows_block": [_u8p, _i64, _i64p, _u8p, _i64, _i64p, _int, _int, _int, _int,
                            _dbl, _dbl, _dbl, _f64p],
-    "ssim_f64_block": [_f64p, _i64, _i64p, _f64p, _i64, _i64p, _int, _int, _f64p, _int,
+    "ssim_f64_block": [_f64p, _i64, _i64p, _f64p, _i64, _i64p, _int, _int, _int, _i64, _f64p, _int,
                        _dbl, _dbl, _dbl, _f64p],
 }
 

@@ -15,8 +15,9 @@
  * u8: box window, uint8 images. Window sums of x, x^2 and x*y are integers and the covariance
  *     numerators N*Sxy - Sx*Sy and N*Sxx - Sx^2 are computed exactly in integers (w <= 13);
  *     only the final per-pixel ratio is rounded (float32, relative error ~1e-7).
- * f64: any separable window (box or Gaussian), float64 images; filtered in float64, the
- *     per-pixel ratio in float32.
+ * f64: any separable window (box or Gaussian), float64 images; everything in float64.
+ *     Rows are ld elements apart and images ims elements apart: pad them so that neither is
+ *     a multiple of 4 KiB, or the rows of a window collide in the same cache sets.
  * Each row's float32 partial sum is accumulated in float64.
  */
 #include <stdint.h>
@@ -479,75 +480,142 @@ int ssim_u8_block(const uint8_t *RESTRICT X, int64_t ni, const int64_t *RESTRICT
     return 0;
 }
 
+static inline void set_mul(double *RESTRICT d, const double *RESTRICT x,
+                           const double *RESTRICT y, int n)
+{ for (int c = 0; c < n; c++) d[c] = x[c] * y[c]; }
+
+/* out[c] = sum_t w[t] f(rows[t][c + t * shift]) for c < n, with f = identity or square:
+ * 16 columns at a time in registers, so every row is loaded once and out stored once. */
+static inline void filt16(double *RESTRICT out, const double *const *rows, int shift,
+                          const double *RESTRICT w, int K, int n, int sq)
+{
+    int c = 0;
+#ifdef HAVE_AVX2
+    for (; c + 16 <= n; c += 16) {
+        __m256d a0 = _mm256_setzero_pd(), a1 = a0, a2 = a0, a3 = a0;
+        for (int t = 0; t < K; t++) {
+            const double *r = rows[t] + c + t * shift;
+            const __m256d wt = _mm256_set1_pd(w[t]);
+            __m256d r0 = _mm256_loadu_pd(r), r1 = _mm256_loadu_pd(r + 4);
+            __m256d r2 = _mm256_loadu_pd(r + 8), r3 = _mm256_loadu_pd(r + 12);
+            if (sq) {
+                r0 = _mm256_mul_pd(r0, r0); r1 = _mm256_mul_pd(r1, r1);
+                r2 = _mm256_mul_pd(r2, r2); r3 = _mm256_mul_pd(r3, r3);
+            }
+            a0 = _mm256_fmadd_pd(wt, r0, a0); a1 = _mm256_fmadd_pd(wt, r1, a1);
+            a2 = _mm256_fmadd_pd(wt, r2, a2); a3 = _mm256_fmadd_pd(wt, r3, a3);
+        }
+        _mm256_storeu_pd(out + c, a0); _mm256_storeu_pd(out + c + 4, a1);
+        _mm256_storeu_pd(out + c + 8, a2); _mm256_storeu_pd(out + c + 12, a3);
+    }
+#endif
+    for (; c < n; c++) {
+        double acc = 0.0;
+        for (int t = 0; t < K; t++) {
+            const double v = rows[t][c + t * shift];
+            acc += w[t] * (sq ? v * v : v);
+        }
+        out[c] = acc;
+    }
+}
+
+/* out[c] = sum_t w[t] xr[t][c] yr[t][c] for c < n (the vertical pass of x*y). */
+static inline void filt16_prod(double *RESTRICT out, const double *const *xr,
+                               const double *const *yr, const double *RESTRICT w, int K, int n)
+{
+    int c = 0;
+#ifdef HAVE_AVX2
+    for (; c + 16 <= n; c += 16) {
+        __m256d a0 = _mm256_setzero_pd(), a1 = a0, a2 = a0, a3 = a0;
+        for (int t = 0; t < K; t++) {
+            const double *x = xr[t] + c, *y = yr[t] + c;
+            const __m256d wt = _mm256_set1_pd(w[t]);
+            a0 = _mm256_fmadd_pd(wt, _mm256_mul_pd(_mm256_loadu_pd(x), _mm256_loadu_pd(y)), a0);
+            a1 = _mm256_fmadd_pd(wt, _mm256_mul_pd(_mm256_loadu_pd(x + 4), _mm256_loadu_pd(y + 4)), a1);
+            a2 = _mm256_fmadd_pd(wt, _mm256_mul_pd(_mm256_loadu_pd(x + 8), _mm256_loadu_pd(y + 8)), a2);
+            a3 = _mm256_fmadd_pd(wt, _mm256_mul_pd(_mm256_loadu_pd(x + 12), _mm256_loadu_pd(y + 12)), a3);
+        }
+        _mm256_storeu_pd(out + c, a0); _mm256_storeu_pd(out + c + 4, a1);
+        _mm256_storeu_pd(out + c + 8, a2); _mm256_storeu_pd(out + c + 12, a3);
+    }
+#endif
+    for (; c < n; c++) {
+        double acc = 0.0;
+        for (int t = 0; t < K; t++) acc += w[t] * (xr[t][c] * yr[t][c]);
+        out[c] = acc;
+    }
+}
+
+/* Separable filter of the K rows rows[0..K-1] (W wide) into out (W - K + 1 wide). */
+static inline void sep_filter(double *RESTRICT out, double *RESTRICT tmp,
+                              const double **rows, const double *RESTRICT wts,
+                              int K, int W, int sq)
+{
+    const double *hrows[64];
+    filt16(tmp, rows, 0, wts, K, W, sq);
+    for (int t = 0; t < K; t++) hrows[t] = tmp;
+    filt16(out, hrows, 1, wts, K, W - K + 1, 0);
+}
+
 int ssim_f64_block(const double *RESTRICT X, int64_t ni, const int64_t *RESTRICT ii,
                    const double *RESTRICT Y, int64_t nj, const int64_t *RESTRICT jj,
-                   int H, int W, const double *RESTRICT wts, int K,
+                   int H, int W, int ld, int64_t ims, const double *RESTRICT wts, int K,
                    double cn, double C1, double C2, double *RESTRICT out)
 {
     const int Ho = H - K + 1, Wo = W - K + 1;
-    const int64_t nimg = ni + nj, npair = ni * nj, HW = (int64_t)H * W;
-    double *vm = xcalloc(W, sizeof(double)), *vmm = xcalloc(W, sizeof(double));
-    double *MU = xcalloc(nimg * Wo, sizeof(double)), *V = xcalloc(nimg * Wo, sizeof(double));
-    double *vs = xcalloc(W, sizeof(double));
+    const int64_t nimg = ni + nj, npair = ni * nj;
+    /* per image: its mean and variance maps (whole image, computed first); per pair and
+     * output row: the vertical pass of x*y straight from the image rows, then horizontal */
+    const int64_t HWo = (int64_t)Ho * Wo;
+    double *MU = xcalloc(nimg * HWo, sizeof(double)), *V = xcalloc(nimg * HWo, sizeof(double));
+    double *t1 = xcalloc(W, sizeof(double)), *t2 = xcalloc(W, sizeof(double));
+    double *h1 = xcalloc(Wo, sizeof(double)), *h2 = xcalloc(Wo, sizeof(double));
     double *total = xcalloc(npair, sizeof(double));
     const double **img = xcalloc(nimg, sizeof(double *));
-    if (!vm || !vmm || !MU || !V || !vs || !total || !img) {
-        free(vm); free(vmm); free(MU); free(V); free(vs); free(total); free(img);
+    const double **rows = xcalloc(3 * K, sizeof(double *)), **yrows = rows + K, **hrows = rows + 2 * K;
+    if (!MU || !V || !t1 || !t2 || !h1 || !h2 || !total || !img || !rows) {
+        free(MU); free(V); free(t1); free(t2); free(h1); free(h2); free(total);
+        free(img); free(rows);
         return -1;
     }
-    for (int64_t a = 0; a < ni; a++) img[a] = X + ii[a] * HW;
-    for (int64_t b = 0; b < nj; b++) img[ni + b] = Y + jj[b] * HW;
-
-    for (int ro = 0; ro < Ho; ro++) {
-        for (int64_t g = 0; g < nimg; g++) {
-            const double *x = img[g] + (int64_t)ro * W;
-            double *mu = MU + g * Wo, *v = V + g * Wo;
-            for (int c = 0; c < W; c++) { vm[c] = 0.0; vmm[c] = 0.0; }
-            for (int t = 0; t < K; t++) {
-                const double wt = wts[t];
-                const double *row = x + (int64_t)t * W;
-                for (int c = 0; c < W; c++) {
-                    vm[c] += wt * row[c];
-                    vmm[c] += wt * (row[c] * row[c]);
-                }
-            }
-            for (int c = 0; c < Wo; c++) {
-                double m = 0.0, mm = 0.0;
-                for (int t = 0; t < K; t++) { m += wts[t] * vm[c + t]; mm += wts[t] * vmm[c + t]; }
-                mu[c] = m;
-                v[c] = cn * (mm - m * m);
-            }
+    for (int64_t a = 0; a < ni; a++) img[a] = X + ii[a] * ims;
+    for (int64_t b = 0; b < nj; b++) img[ni + b] = Y + jj[b] * ims;
+    for (int64_t g = 0; g < nimg; g++)
+        for (int ro = 0; ro < Ho; ro++) {
+            const double *x = img[g] + (int64_t)ro * ld;
+            double *mu = MU + g * HWo + (int64_t)ro * Wo, *v = V + g * HWo + (int64_t)ro * Wo;
+            for (int t = 0; t < K; t++) rows[t] = x + (int64_t)t * ld;
+            sep_filter(h1, t1, rows, wts, K, W, 0);
+            sep_filter(h2, t2, rows, wts, K, W, 1);
+            for (int c = 0; c < Wo; c++) { mu[c] = h1[c]; v[c] = cn * (h2[c] - h1[c] * h1[c]); }
         }
+    for (int ro = 0; ro < Ho; ro++) {
         for (int64_t a = 0; a < ni; a++) {
-            const double *x = img[a] + (int64_t)ro * W;
-            const double *mx = MU + a * Wo, *vx = V + a * Wo;
+            const double *mx = MU + a * HWo + (int64_t)ro * Wo, *vx = V + a * HWo + (int64_t)ro * Wo;
+            for (int t = 0; t < K; t++) rows[t] = img[a] + (int64_t)(ro + t) * ld;
             for (int64_t b = 0; b < nj; b++) {
-                const double *y = img[ni + b] + (int64_t)ro * W;
-                const double *my = MU + (ni + b) * Wo, *vy = V + (ni + b) * Wo;
-                for (int c = 0; c < W; c++) vs[c] = 0.0;
-                for (int t = 0; t < K; t++) {
-                    const double wt = wts[t];
-                    const double *xr = x + (int64_t)t * W, *yr = y + (int64_t)t * W;
-                    for (int c = 0; c < W; c++) vs[c] += wt * (xr[c] * yr[c]);
-                }
-                float acc = 0.0f;
+                const int64_t p = a * nj + b;
+                const double *my = MU + (ni + b) * HWo + (int64_t)ro * Wo;
+                const double *vy = V + (ni + b) * HWo + (int64_t)ro * Wo;
+                for (int t = 0; t < K; t++) yrows[t] = img[ni + b] + (int64_t)(ro + t) * ld;
+                filt16_prod(t1, rows, yrows, wts, K, W);
+                for (int t = 0; t < K; t++) hrows[t] = t1;
+                filt16(h1, hrows, 1, wts, K, Wo, 0);
+                double acc = 0.0;
                 for (int c = 0; c < Wo; c++) {
-                    double uxy = 0.0;
-                    for (int t = 0; t < K; t++) uxy += wts[t] * vs[c + t];
                     const double ux = mx[c], uy = my[c];
-                    const double vxy = cn * (uxy - ux * uy);
-                    float a1 = (float)(2.0 * ux * uy + C1);
-                    float a2 = (float)(2.0 * vxy + C2);
-                    float b1 = (float)(ux * ux + uy * uy + C1);
-                    float b2 = (float)(vx[c] + vy[c] + C2);
+                    const double vxy = cn * (h1[c] - ux * uy);
+                    const double a1 = 2.0 * ux * uy + C1, a2 = 2.0 * vxy + C2;
+                    const double b1 = ux * ux + uy * uy + C1, b2 = vx[c] + vy[c] + C2;
                     acc += (a1 * a2) / (b1 * b2);
                 }
-                total[a * nj + b] += acc;
+                total[p] += acc;
             }
         }
     }
     for (int64_t p = 0; p < npair; p++) out[p] = total[p] / ((double)Ho * Wo);
-    free(vm); free(vmm); free(MU); free(V); free(vs); free(total); free(img);
+    free(MU); free(V); free(t1); free(t2); free(h1); free(h2); free(total);
+    free(img); free(rows);
     return 0;
 }
 

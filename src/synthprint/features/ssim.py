@@ -121,13 +121,19 @@ def ssim_block(X: np.ndarray, ii: np.ndarray, Y: np.ndarray, jj: np.ndarray,
         rc = lib.ssim_u8_block(np.ascontiguousarray(X), len(ii), ii,
                                np.ascontiguousarray(Y), len(jj), jj,
                                h, w, k, cn, c1, c2, out.reshape(-1))
-    else:
-        Xb = np.ascontiguousarray(X[ii], dtype=np.float64)
-        Yb = np.ascontiguousarray(Y[jj], dtype=np.float64)
+    elif k <= 63:
+        # rows padded to W + 4 and images to H + 1 rows: no 4 KiB strides (cache sets)
+        ld, hp = w + 4, h + 1
+        Xb = np.zeros((len(ii), hp, ld))
+        Xb[:, :h, :w] = X[ii]
+        Yb = np.zeros((len(jj), hp, ld))
+        Yb[:, :h, :w] = Y[jj]
         rc = lib.ssim_f64_block(Xb, len(ii), np.arange(len(ii), dtype=np.int64),
                                 Yb, len(jj), np.arange(len(jj), dtype=np.int64),
-                                h, w, np.ascontiguousarray(w1), k, cn, c1, c2,
+                                h, w, ld, hp * ld, np.ascontiguousarray(w1), k, cn, c1, c2,
                                 out.reshape(-1))
+    else:
+        return _ssim_block_numpy(X, ii, Y, jj, w1, cn, c1, c2, step)
     if rc != 0:
         raise MemoryError("SSIM kernel could not allocate its working memory")
     return out
