@@ -1,7 +1,8 @@
 /* Block SSIM kernels, compiled on first use by synthprint.features._native.
  *
  * ssim_*_block(X, ii, Y, jj, ...) writes out[a * nj + b] = mean SSIM of X[ii[a]] and Y[jj[b]]
- * for every a < ni, b < nj, exactly as skimage.metrics.structural_similarity computes it.
+ * for every a < ni, b < nj, exactly as skimage.metrics.structural_similarity computes it
+ * (ssim_u8_block: only where mask[a * nj + b] != 0 if a mask is given, NaN elsewhere).
  *
  * Only the "valid" part of each filtered map is computed: skimage crops (win_size - 1) / 2
  * pixels from every edge, which is exactly the filter radius, so no boundary mode matters.
@@ -23,6 +24,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <math.h>
 
 #define RESTRICT __restrict__
 
@@ -109,7 +111,8 @@ static inline __attribute__((always_inline)) __m256i win7(__m256i d0, __m256i d1
  * Window sums of x are < 2^14, so their products are vpmaddwd of (S, 0) pairs too; no
  * 32-bit multiply is needed and everything before the final ratio is exact. */
 static int ssim_u8_block_w7(const uint8_t **img, int64_t ni, int64_t nj, int H, int W,
-                            double cn, double C1, double C2, double *RESTRICT out)
+                            double cn, double C1, double C2, const uint8_t *mask,
+                            double *RESTRICT out)
 {
     const int w = 7, Ho = H - w + 1, Wo = W - w + 1, Wz = W + 8;
     const int32_t N = 49;
@@ -149,6 +152,7 @@ static int ssim_u8_block_w7(const uint8_t **img, int64_t ni, int64_t nj, int H, 
     }
     for (int64_t a = 0; a < ni; a++)
         for (int64_t b = 0; b < nj; b++) {
+            if (mask && !mask[a * nj + b]) continue;
             const uint8_t *x = img[a], *y = img[ni + b];
             for (int c = 0; c < W + 8; c++) col[c] = 0;
             for (int t = 0; t < w; t++)
@@ -207,6 +211,7 @@ static int ssim_u8_block_w7(const uint8_t **img, int64_t ni, int64_t nj, int H, 
             const uint32_t *zx = ZP + a * Wz;
             for (int64_t b = 0; b < nj; b++) {
                 const int64_t p = a * nj + b;
+                if (mask && !mask[p]) continue;
                 int32_t *h = HS + p * W;
                 const int32_t *sy = S + (ni + b) * W;
                 const float *qy = Q + (ni + b) * W, *ry = R + (ni + b) * W;
@@ -244,7 +249,8 @@ static int ssim_u8_block_w7(const uint8_t **img, int64_t ni, int64_t nj, int H, 
             }
         }
     }
-    for (int64_t p = 0; p < npair; p++) out[p] = total[p] / ((double)Ho * Wo);
+    for (int64_t p = 0; p < npair; p++)
+        out[p] = (mask && !mask[p]) ? NAN : total[p] / ((double)Ho * Wo);
     free(B1); free(B2); free(S); free(Q); free(R); free(ZP); free(ZN); free(HS);
     free(total); free(col); free(col2);
     return 0;
@@ -366,7 +372,7 @@ static int ssim_u8_rows_w7(const uint8_t **img, int64_t ni, int64_t nj, int H, i
 int ssim_u8_block(const uint8_t *RESTRICT X, int64_t ni, const int64_t *RESTRICT ii,
                   const uint8_t *RESTRICT Y, int64_t nj, const int64_t *RESTRICT jj,
                   int H, int W, int w, double cn, double C1, double C2,
-                  double *RESTRICT out)
+                  const uint8_t *mask, double *RESTRICT out)
 {
 #ifdef HAVE_AVX2
     if (w == 7 && W % 8 == 0 && W >= 16) {
@@ -374,7 +380,7 @@ int ssim_u8_block(const uint8_t *RESTRICT X, int64_t ni, const int64_t *RESTRICT
         if (!im) return -1;
         for (int64_t a = 0; a < ni; a++) im[a] = X + ii[a] * (int64_t)H * W;
         for (int64_t b = 0; b < nj; b++) im[ni + b] = Y + jj[b] * (int64_t)H * W;
-        int rc = ssim_u8_block_w7(im, ni, nj, H, W, cn, C1, C2, out);
+        int rc = ssim_u8_block_w7(im, ni, nj, H, W, cn, C1, C2, mask, out);
         free(im);
         return rc;
     }
@@ -418,6 +424,7 @@ int ssim_u8_block(const uint8_t *RESTRICT X, int64_t ni, const int64_t *RESTRICT
     }
     for (int64_t a = 0; a < ni; a++)
         for (int64_t b = 0; b < nj; b++) {
+            if (mask && !mask[a * nj + b]) continue;
             int32_t *cp = csp + (a * nj + b) * Wc;
             const uint8_t *x = img[a], *y = img[ni + b];
             for (int t = 0; t < w; t++)
@@ -454,6 +461,7 @@ int ssim_u8_block(const uint8_t *RESTRICT X, int64_t ni, const int64_t *RESTRICT
             const uint8_t *x = img[a];
             for (int64_t b = 0; b < nj; b++) {
                 const int64_t p = a * nj + b;
+                if (mask && !mask[p]) continue;
                 int32_t *cp = csp + p * Wc;
                 const int32_t *sy = S + (ni + b) * Wp;
                 const float *qy = Q + (ni + b) * Wp, *ry = R + (ni + b) * Wp;
@@ -474,7 +482,8 @@ int ssim_u8_block(const uint8_t *RESTRICT X, int64_t ni, const int64_t *RESTRICT
             }
         }
     }
-    for (int64_t p = 0; p < npair; p++) out[p] = total[p] / ((double)Ho * Wo);
+    for (int64_t p = 0; p < npair; p++)
+        out[p] = (mask && !mask[p]) ? NAN : total[p] / ((double)Ho * Wo);
     free(cs1); free(cs2); free(S); free(Q); free(R); free(csp); free(total);
     free(ss); free(img);
     return 0;
@@ -640,4 +649,127 @@ int ssim_u8_rows_block(const uint8_t *RESTRICT X, int64_t ni, const int64_t *RES
     (void)X; (void)ni; (void)ii; (void)Y; (void)nj; (void)jj; (void)H; (void)W; (void)w;
     (void)step; (void)cn; (void)C1; (void)C2; (void)out;
     return -2;
+}
+
+/* Mean SSIM (7x7 box window) over the windows whose top-left corner lies on a step-pixel
+ * grid, for every pair of the block: an estimate for candidate search (out as in the
+ * other kernels). Per window, x*y sums are exact (vpmaddwd of int16 pairs (x_e, x_e+1) and
+ * (N y_e, N y_e+1) over the 49 window pixels e); the per-window SSIM is float32. */
+int ssim_u8_grid_block(const uint8_t *RESTRICT X, int64_t ni, const int64_t *RESTRICT ii,
+                       const uint8_t *RESTRICT Y, int64_t nj, const int64_t *RESTRICT jj,
+                       int H, int W, int step, double cn, double C1, double C2,
+                       double *RESTRICT out)
+{
+    const int w = 7, NP = 25;                 /* 49 pixels as 25 int16 pairs (last: e48, 0) */
+    const int32_t N = 49;
+    const int64_t njp = (nj + 7) / 8 * 8, HW = (int64_t)H * W;
+    if (H < w || W < w || step < 1) return -2;
+    uint32_t *bp = xcalloc(NP * njp, sizeof(uint32_t));
+    int32_t *sb = xcalloc(njp, sizeof(int32_t));
+    float *qb = xcalloc(njp, sizeof(float)), *rb = xcalloc(njp, sizeof(float));
+    float *acc = xcalloc(ni * njp, sizeof(float));
+    if (!bp || !sb || !qb || !rb || !acc) {
+        free(bp); free(sb); free(qb); free(rb); free(acc);
+        return -1;
+    }
+    const double NN = (double)N * N;
+    const float c1h = (float)(C1 * NN / 2), c2h = (float)(C2 * NN / 2);
+    const float fc1 = (float)(C1 * NN), fc2 = (float)(C2 * NN), twocn = (float)(2.0 * cn);
+    const float fcn = (float)cn;
+    for (int64_t b = nj; b < njp; b++) { qb[b] = 1.0f; rb[b] = 1.0f; }
+    int64_t nwin = 0;
+    for (int r0 = 0; r0 + w <= H; r0 += step)
+        for (int c0 = 0; c0 + w <= W; c0 += step) {
+            nwin++;
+            for (int64_t b = 0; b < nj; b++) {
+                const uint8_t *y = Y + jj[b] * HW + (int64_t)r0 * W + c0;
+                int32_t v[50], s = 0, ss = 0;
+                for (int dr = 0; dr < 7; dr++)
+                    for (int dc = 0; dc < 7; dc++) v[7 * dr + dc] = y[dr * W + dc];
+                for (int e = 0; e < 49; e++) { s += v[e]; ss += v[e] * v[e]; }
+                v[49] = 0;
+                for (int k = 0; k < NP; k++)
+                    bp[k * njp + b] = (uint32_t)(N * v[2 * k]) | ((uint32_t)(N * v[2 * k + 1]) << 16);
+                sb[b] = s;
+                qb[b] = (float)s * (float)s + c1h;
+                rb[b] = fcn * (float)(N * ss - s * s) + c2h;
+            }
+            for (int64_t a = 0; a < ni; a++) {
+                const uint8_t *x = X + ii[a] * HW + (int64_t)r0 * W + c0;
+                int32_t v[50], s = 0, ss = 0;
+                uint32_t ap[25];
+                for (int dr = 0; dr < 7; dr++)
+                    for (int dc = 0; dc < 7; dc++) v[7 * dr + dc] = x[dr * W + dc];
+                for (int e = 0; e < 49; e++) { s += v[e]; ss += v[e] * v[e]; }
+                v[49] = 0;
+                for (int k = 0; k < NP; k++) ap[k] = (uint32_t)v[2 * k] | ((uint32_t)v[2 * k + 1] << 16);
+                const float qa = (float)s * (float)s + c1h;
+                const float ra = fcn * (float)(N * ss - s * s) + c2h;
+                float *ac = acc + a * njp;
+#ifdef HAVE_AVX2
+                const __m256i vs = _mm256_set1_epi32(s);
+                const __m256 vqa = _mm256_set1_ps(qa), vra = _mm256_set1_ps(ra);
+                const __m256 v2 = _mm256_set1_ps(2.0f), vc1 = _mm256_set1_ps(fc1);
+                const __m256 vc2 = _mm256_set1_ps(fc2), vtc = _mm256_set1_ps(twocn);
+                const __m256 one = _mm256_set1_ps(1.0f);
+                int64_t b = 0;
+                for (; b + 32 <= njp; b += 32) {
+                    __m256i c0v = _mm256_setzero_si256(), c1v = c0v, c2v = c0v, c3v = c0v;
+                    for (int k = 0; k < NP; k++) {
+                        const __m256i av = _mm256_set1_epi32((int32_t)ap[k]);
+                        const uint32_t *row = bp + k * njp + b;
+                        c0v = _mm256_add_epi32(c0v, _mm256_madd_epi16(av, _mm256_loadu_si256((const __m256i *)row)));
+                        c1v = _mm256_add_epi32(c1v, _mm256_madd_epi16(av, _mm256_loadu_si256((const __m256i *)(row + 8))));
+                        c2v = _mm256_add_epi32(c2v, _mm256_madd_epi16(av, _mm256_loadu_si256((const __m256i *)(row + 16))));
+                        c3v = _mm256_add_epi32(c3v, _mm256_madd_epi16(av, _mm256_loadu_si256((const __m256i *)(row + 24))));
+                    }
+                    __m256i cv[4] = {c0v, c1v, c2v, c3v};
+                    for (int u = 0; u < 4; u++) {
+                        const int64_t o = b + 8 * u;
+                        __m256i m = _mm256_madd_epi16(vs, _mm256_loadu_si256((const __m256i *)(sb + o)));
+                        __m256 a1 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(m), v2, vc1);
+                        __m256 a2 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_sub_epi32(cv[u], m)), vtc, vc2);
+                        __m256 d = _mm256_mul_ps(_mm256_add_ps(vqa, _mm256_loadu_ps(qb + o)),
+                                                 _mm256_add_ps(vra, _mm256_loadu_ps(rb + o)));
+                        __m256 rc = _mm256_rcp_ps(d);
+                        rc = _mm256_fmadd_ps(rc, _mm256_fnmadd_ps(d, rc, one), rc);
+                        _mm256_storeu_ps(ac + o, _mm256_fmadd_ps(_mm256_mul_ps(a1, a2), rc,
+                                                                 _mm256_loadu_ps(ac + o)));
+                    }
+                }
+                for (; b < njp; b += 8) {
+                    __m256i cv = _mm256_setzero_si256();
+                    for (int k = 0; k < NP; k++)
+                        cv = _mm256_add_epi32(cv, _mm256_madd_epi16(_mm256_set1_epi32((int32_t)ap[k]),
+                                              _mm256_loadu_si256((const __m256i *)(bp + k * njp + b))));
+                    __m256i m = _mm256_madd_epi16(vs, _mm256_loadu_si256((const __m256i *)(sb + b)));
+                    __m256 a1 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(m), v2, vc1);
+                    __m256 a2 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_sub_epi32(cv, m)), vtc, vc2);
+                    __m256 d = _mm256_mul_ps(_mm256_add_ps(vqa, _mm256_loadu_ps(qb + b)),
+                                             _mm256_add_ps(vra, _mm256_loadu_ps(rb + b)));
+                    __m256 rc = _mm256_rcp_ps(d);
+                    rc = _mm256_fmadd_ps(rc, _mm256_fnmadd_ps(d, rc, one), rc);
+                    _mm256_storeu_ps(ac + b, _mm256_fmadd_ps(_mm256_mul_ps(a1, a2), rc,
+                                                             _mm256_loadu_ps(ac + b)));
+                }
+#else
+                for (int64_t b = 0; b < nj; b++) {
+                    int32_t cross = 0;
+                    for (int k = 0; k < NP; k++) {
+                        const uint32_t bv = bp[k * njp + b];
+                        cross += (int32_t)(ap[k] & 0xFFFF) * (int32_t)(bv & 0xFFFF)
+                                 + (int32_t)(ap[k] >> 16) * (int32_t)(bv >> 16);
+                    }
+                    const int32_t m = s * sb[b];
+                    const float a1 = 2.0f * (float)m + fc1;
+                    const float a2 = twocn * (float)(cross - m) + fc2;
+                    ac[b] += (a1 * a2) / ((qa + qb[b]) * (ra + rb[b]));
+                }
+#endif
+            }
+        }
+    for (int64_t a = 0; a < ni; a++)
+        for (int64_t b = 0; b < nj; b++) out[a * nj + b] = (double)acc[a * njp + b] / (double)nwin;
+    free(bp); free(sb); free(qb); free(rb); free(acc);
+    return 0;
 }

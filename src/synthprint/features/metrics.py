@@ -14,6 +14,10 @@
 ``"ssim-rowsN"``    NOT exact: mean SSIM estimated from every N-th row of the SSIM map
                     (``"ssim-rows8"``: 8 times fewer rows, unbiased, about 6x cheaper), for the
                     candidate stage of a pruned search.
+``"ssim-gridN"``    NOT exact: mean SSIM estimated from the 7x7 windows whose corner is on an
+                    N-pixel grid (``"ssim-grid6"``: 1,764 of the 62,500 windows of a 256 px
+                    image, about 30x cheaper than exact); the default candidate stage of a
+                    pruned SSIM search.
 ==================  ==========================================================================
 
 The image metrics take ``level`` (:func:`~synthprint.features.pyramid.pyramid_level`): at
@@ -26,6 +30,7 @@ from __future__ import annotations
 import numpy as np
 
 from synthprint.errors import SynthprintError
+from synthprint.features import _native
 from synthprint.features.pyramid import pyramid_level
 from synthprint.features.ssim import SSIMParams, ssim_block
 
@@ -93,6 +98,72 @@ class SSIMMetric(Metric):
 
     def score(self, PX, ii, PY, jj):
         return ssim_block(PX, ii, PY, jj, self.ssim)
+
+
+class SSIMGridMetric(Metric):
+    """Mean SSIM (7x7 box window, sample covariance) estimated from the windows whose corner
+    lies on a ``step``-pixel grid; uint8 images (pyramid levels are rounded to uint8).
+
+    Per window the sums of x, x^2 and x*y are exact integers; the SSIM of each window is
+    then float32 (an estimate for candidate search, about 1e-6 from the exact grid mean).
+    """
+
+    tile = (64, 128)
+    win = 7
+
+    def __init__(self, step: int = 8, level: int = 0, name: str | None = None):
+        if step < 1:
+            raise SynthprintError(f"ssim-grid step must be >= 1, got {step}")
+        self.step, self.level = step, level
+        self.name = name or f"ssim-grid{step}"
+        self.params = {"level": level, "step": step}
+        self.pair_cost = 2e-6 * 64 / step ** 2
+        self.cn, self.c1, self.c2 = SSIMParams().constants()
+
+    def prepare(self, X):
+        X = pyramid_level(_check_images(X, self.name), self.level)
+        if X.dtype != np.uint8:
+            X = np.clip(np.rint(X), 0, 255).astype(np.uint8)
+        if min(X.shape[1:]) < self.win:
+            raise SynthprintError(
+                f"images of {X.shape[1]}x{X.shape[2]} px are smaller than the 7x7 SSIM window")
+        return np.ascontiguousarray(X)
+
+    def score(self, PX, ii, PY, jj):
+        ii = np.ascontiguousarray(ii, dtype=np.int64)
+        jj = np.ascontiguousarray(jj, dtype=np.int64)
+        out = np.empty((len(ii), len(jj)), dtype=np.float64)
+        lib = _native.library()
+        if lib is not None:
+            h, w = PX.shape[1:]
+            rc = lib.ssim_u8_grid_block(PX, len(ii), ii, PY, len(jj), jj, h, w, self.step,
+                                        self.cn, self.c1, self.c2, out.reshape(-1))
+            if rc != 0:
+                raise MemoryError("SSIM kernel could not allocate its working memory")
+            return out
+        return self._score_numpy(PX[ii], PY[jj])
+
+    def _score_numpy(self, xa, xb):
+        k, n_px = self.win, self.win * self.win
+        h, w = xa.shape[1:]
+        r0 = np.arange(0, h - k + 1, self.step)
+        c0 = np.arange(0, w - k + 1, self.step)
+
+        def windows(X):
+            v = np.lib.stride_tricks.sliding_window_view(X, (k, k), axis=(1, 2))
+            p = v[:, r0][:, :, c0].reshape(len(X), -1, n_px).astype(np.float64)
+            s, ss = p.sum(-1), (p * p).sum(-1)
+            return p, s, s * s + self.c1 * n_px * n_px / 2, \
+                self.cn * (n_px * ss - s * s) + self.c2 * n_px * n_px / 2
+
+        pa, sa, qa, ra = windows(xa)
+        pb, sb, qb, rb = windows(xb)
+        cross = np.einsum("awe,bwe->abw", pa, pb)
+        m = sa[:, None] * sb[None]
+        a1 = 2 * m + self.c1 * n_px * n_px
+        a2 = 2 * self.cn * (n_px * cross - m) + self.c2 * n_px * n_px
+        d = (qa[:, None] + qb[None]) * (ra[:, None] + rb[None])
+        return (a1 * a2 / d).mean(-1)
 
 
 class _DotMetric(Metric):
@@ -175,6 +246,8 @@ def get_metric(metric: str | Metric, level: int = 0) -> Metric:
         return L2Metric(level, "l2")
     if metric == "cosine":
         return CosineMetric(level)
+    if isinstance(metric, str) and metric.startswith("ssim-grid") and metric[9:].isdigit():
+        return SSIMGridMetric(int(metric[9:]), level)
     if isinstance(metric, str) and metric.startswith("ssim-rows") and metric[9:].isdigit():
         step = int(metric[9:])
         if step >= 1:
@@ -185,13 +258,12 @@ def get_metric(metric: str | Metric, level: int = 0) -> Metric:
 def candidate_metric_for(metric: Metric) -> Metric:
     """The default cheap first stage of a pruned search for ``metric``.
 
-    SSIM (either window): box SSIM estimated from every 8th row at the same level (rounded
-    to uint8 above level 0); NCC and L2: the same metric two pyramid levels lower (at most
-    down to 16 px); cosine: itself (it is a BLAS product already).
+    SSIM (either window): box SSIM estimated from the windows on a 6-pixel grid at the same
+    level (rounded to uint8 above level 0); NCC and L2: the same metric two pyramid levels
+    lower (at most down to 16 px); cosine: itself (it is a BLAS product already).
     """
-    if isinstance(metric, SSIMMetric):
-        return SSIMMetric(metric.level, SSIMParams(row_step=8), "ssim-rows8",
-                          quantize=metric.level > 0)
+    if isinstance(metric, (SSIMMetric, SSIMGridMetric)):
+        return SSIMGridMetric(6, metric.level)
     if isinstance(metric, (NCCMetric, L2Metric)):
         return type(metric)(min(metric.level + 2, 4), metric.name)
     return metric

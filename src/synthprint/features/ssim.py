@@ -77,7 +77,8 @@ def _check(X: np.ndarray, Y: np.ndarray, k: int) -> tuple[int, int]:
 
 
 def ssim_block(X: np.ndarray, ii: np.ndarray, Y: np.ndarray, jj: np.ndarray,
-               params: SSIMParams = SSIMParams()) -> np.ndarray:
+               params: SSIMParams = SSIMParams(), mask: np.ndarray | None = None
+               ) -> np.ndarray:
     """Mean SSIM of ``X[ii[a]]`` and ``Y[jj[b]]`` for every ``a``, ``b``.
 
     Parameters
@@ -86,6 +87,8 @@ def ssim_block(X: np.ndarray, ii: np.ndarray, Y: np.ndarray, jj: np.ndarray,
     ii, jj : int64 index arrays into X and Y; the block is ``len(ii) x len(jj)`` pairs.
         Blocks of about 8 x 8 use the caches best.
     params : :class:`SSIMParams`.
+    mask : optional (len(ii), len(jj)) bool array: only these pairs are needed (the others
+        are NaN in the result; the integer kernel skips them, saving their time).
 
     Returns
     -------
@@ -93,6 +96,13 @@ def ssim_block(X: np.ndarray, ii: np.ndarray, Y: np.ndarray, jj: np.ndarray,
     ``structural_similarity(X[i], Y[j], data_range=params.data_range, ...)`` up to float
     rounding (< 1e-6). Each value depends only on its pair, never on the block.
     """
+    out = _ssim_block(X, ii, Y, jj, params, mask)
+    if mask is not None:
+        out[~np.asarray(mask, dtype=bool)] = np.nan
+    return out
+
+
+def _ssim_block(X, ii, Y, jj, params, mask):
     w1 = params.window()
     k = len(w1)
     h, w = _check(X, Y, k)
@@ -118,9 +128,10 @@ def ssim_block(X: np.ndarray, ii: np.ndarray, Y: np.ndarray, jj: np.ndarray,
             return _ssim_block_numpy(X, ii, Y, jj, w1, cn, c1, c2, step)
     elif (X.dtype == np.uint8 and Y.dtype == np.uint8 and not params.gaussian_weights
             and k <= 13):
+        m8 = None if mask is None else np.ascontiguousarray(mask, dtype=np.uint8)
         rc = lib.ssim_u8_block(np.ascontiguousarray(X), len(ii), ii,
-                               np.ascontiguousarray(Y), len(jj), jj,
-                               h, w, k, cn, c1, c2, out.reshape(-1))
+                               np.ascontiguousarray(Y), len(jj), jj, h, w, k, cn, c1, c2,
+                               None if m8 is None else m8.ctypes.data, out.reshape(-1))
     elif k <= 63:
         # rows padded to W + 4 and images to H + 1 rows: no 4 KiB strides (cache sets)
         ld, hp = w + 4, h + 1
