@@ -87,7 +87,9 @@ class SSIMMetric(Metric):
         if params.row_step > 1:
             self.tile = (32, 64)
         elif not fast:
-            self.tile = (4, 8)
+            self.tile = (8, 8)
+        else:
+            self.tile = (32, 32)
         self.pair_cost = (5e-5 / params.row_step if fast else 5e-4) / 4 ** level
 
     def prepare(self, X):
