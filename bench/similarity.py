@@ -13,7 +13,9 @@ st1-gan), in one run:
 * optionally the Gaussian variant (``--gaussian-rows``), on a subset of rows, scaled.
 
 It prints a markdown table (pairs per second, ratio to the loop, CPU seconds, peak resident
-memory of the process during each stage) and writes bench/out/similarity.{json,csv}.
+memory of the process during each stage) and writes bench/out/similarity.{json,csv}. On a
+shared machine the wall times depend on the other load; the "idle-machine" columns estimate
+them from CPU time (loop: its CPU time on one core; synthprint: CPU time / threads).
 
     PYTHONPATH=src python bench/similarity.py                 # the full run
     PYTHONPATH=src python bench/similarity.py --n 400 --m 100 # a quick look
@@ -64,7 +66,8 @@ def bench_images(root: Path, n: int, m: int) -> tuple[np.ndarray, np.ndarray, st
         sys.exit(f"{root}: no benchmark images found; pass --bench-dir")
     B = np.concatenate(gen_b)
     A = np.concatenate(real + gen_a)
-    note = f"A: {len(A)} images (real of all benchmarks + st2 generated), B: {len(B)} (st1-gan generated)"
+    note = (f"A: {len(A)} images (real of all benchmarks + st2 generated), "
+            f"B: {len(B)} (st1-gan generated)")
     if len(A) < n or len(B) < m:
         note += f"; repeated cyclically to {n} x {m}"
     A = A[np.arange(n) % len(A)]
@@ -199,19 +202,28 @@ def main(argv: list[str] | None = None) -> int:
             {"max_abs_err_vs_skimage": gerr},
             note=f"timed on {g} x {m}, scaled; max abs error {gerr:.1e}")
 
-    loop_wall = rows[0]["wall_s"]
-    gauss_loop_wall = next((r["wall_s"] for r in rows if r["method"].startswith(
-        "skimage loop, Gaussian")), loop_wall)
+    loop_wall, loop_cpu = rows[0]["wall_s"], rows[0]["cpu_s"]
+    gauss = [r for r in rows if r["method"].startswith("skimage loop, Gaussian")]
+    gauss_loop_wall = gauss[0]["wall_s"] if gauss else loop_wall
+    gauss_loop_cpu = gauss[0]["cpu_s"] if gauss else loop_cpu
     print()
-    print("| method | pairs | wall s | pairs/s | x loop (wall) | CPU s | peak RSS MB | notes |")
-    print("|---|---:|---:|---:|---:|---:|---:|---|")
+    print("| method | pairs | wall s | pairs/s | x loop (wall) | CPU s | idle-machine "
+          "wall s (est.) | x loop (est.) | peak RSS MB | notes |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|")
     for r in rows:
-        base = loop_wall if "Gaussian" not in r["method"] else gauss_loop_wall
+        loop = r["method"].startswith("skimage loop")
+        gauss = "Gaussian" in r["method"]
+        base = gauss_loop_wall if gauss else loop_wall
+        base_cpu = (gauss_loop_cpu if gauss else loop_cpu)
         r["pairs_per_s"] = r["pairs"] / r["wall_s"]
         r["x_loop"] = base / r["wall_s"]
+        # on an idle machine the loop runs at its CPU time on one core, synthprint at its
+        # CPU time spread over its threads (an estimate, not a measurement)
+        r["idle_wall_est_s"] = r["cpu_s"] / (1 if loop else n_jobs)
+        r["x_loop_est"] = base_cpu / r["idle_wall_est_s"]
         print(f"| {r['method']} | {r['pairs']:,} | {r['wall_s']:,.1f} | {r['pairs_per_s']:,.0f} "
-              f"| {r['x_loop']:,.1f} | {r['cpu_s']:,.1f} | {r['peak_rss_mb']:,.0f} "
-              f"| {r['note']} |")
+              f"| {r['x_loop']:,.1f} | {r['cpu_s']:,.1f} | {r['idle_wall_est_s']:,.1f} "
+              f"| {r['x_loop_est']:,.0f} | {r['peak_rss_mb']:,.0f} | {r['note']} |")
     print(f"\nload average after the run: {os.getloadavg()[0]:.2f}")
 
     args.out.mkdir(parents=True, exist_ok=True)

@@ -33,6 +33,8 @@ static void *xcalloc(size_t n, size_t size) { return calloc(n ? n : 1, size ? si
 #if defined(__AVX2__) && defined(__FMA__)
 #include <immintrin.h>
 #define HAVE_AVX2 1
+#define LDI(p) _mm256_loadu_si256((const __m256i *)(p))
+#define STI(p, v) _mm256_storeu_si256((__m256i *)(p), (v))
 #endif
 
 /* Sum over one output row of the SSIM map of one pair (u8 kernel). cp: the pair's column
@@ -51,11 +53,11 @@ pair_row(const int32_t *RESTRICT cp, const int32_t *RESTRICT sx, const int32_t *
     const __m256 one = _mm256_set1_ps(1.0f);
     __m256 acc = _mm256_setzero_ps();
     for (int c = 0; c < Wp; c += 8) {
-        __m256i h = _mm256_loadu_si256((const __m256i *)(cp + c));
+        __m256i h = LDI((cp + c));
         for (int t = 1; t < w; t++)
-            h = _mm256_add_epi32(h, _mm256_loadu_si256((const __m256i *)(cp + c + t)));
-        __m256i m = _mm256_mullo_epi32(_mm256_loadu_si256((const __m256i *)(sx + c)),
-                                       _mm256_loadu_si256((const __m256i *)(sy + c)));
+            h = _mm256_add_epi32(h, LDI((cp + c + t)));
+        __m256i m = _mm256_mullo_epi32(LDI((sx + c)),
+                                       LDI((sy + c)));
         __m256i cov = _mm256_sub_epi32(_mm256_mullo_epi32(h, vN), m);
         __m256 a1 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(m), v2, vc1);
         __m256 a2 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(cov), vtc, vc2);
@@ -130,7 +132,8 @@ static int ssim_u8_block_w7(const uint8_t **img, int64_t ni, int64_t nj, int H, 
         return -1;
     }
     const double NN = (double)N * N;
-    const __m256 vc1h = _mm256_set1_ps((float)(C1 * NN / 2)), vc2h = _mm256_set1_ps((float)(C2 * NN / 2));
+    const __m256 vc1h = _mm256_set1_ps((float)(C1 * NN / 2));
+    const __m256 vc2h = _mm256_set1_ps((float)(C2 * NN / 2));
     const __m256 vc1 = _mm256_set1_ps((float)(C1 * NN)), vc2 = _mm256_set1_ps((float)(C2 * NN));
     const __m256 vtc = _mm256_set1_ps((float)(2.0 * cn)), vcn = _mm256_set1_ps((float)cn);
     const __m256 v2 = _mm256_set1_ps(2.0f), one = _mm256_set1_ps(1.0f);
@@ -143,7 +146,10 @@ static int ssim_u8_block_w7(const uint8_t **img, int64_t ni, int64_t nj, int H, 
         const uint8_t *x = img[g];
         for (int c = 0; c < W + 8; c++) { col[c] = 0; col2[c] = 0; }
         for (int t = 0; t < w; t++)
-            for (int c = 0; c < W; c++) { int32_t v = x[t * W + c]; col[c] += v; col2[c] += N * v * v; }
+            for (int c = 0; c < W; c++) {
+                int32_t v = x[t * W + c];
+                col[c] += v; col2[c] += N * v * v;
+            }
         for (int c = 0; c < W; c++) {
             int32_t a1 = 0, a2 = 0;
             for (int t = 0; t < w; t++) { a1 += col[c + t]; a2 += col2[c + t]; }
@@ -182,24 +188,24 @@ static int ssim_u8_block_w7(const uint8_t **img, int64_t ni, int64_t nj, int H, 
             }
             __m256i dp1 = _mm256_setzero_si256(), dp2 = dp1;
             if (!last) {
-                __m256i z = _mm256_loadu_si256((const __m256i *)zp);
+                __m256i z = LDI(zp);
                 dp1 = _mm256_madd_epi16(z, pm);
-                dp2 = _mm256_madd_epi16(z, _mm256_loadu_si256((const __m256i *)zn));
+                dp2 = _mm256_madd_epi16(z, LDI(zn));
             }
             for (int c = 0; c < W; c += 8) {
-                __m256i sv = _mm256_loadu_si256((const __m256i *)(b1 + c));
-                __m256i ssv = _mm256_loadu_si256((const __m256i *)(b2 + c));
+                __m256i sv = LDI((b1 + c));
+                __m256i ssv = LDI((b2 + c));
                 __m256 sf = _mm256_cvtepi32_ps(sv);
-                _mm256_storeu_si256((__m256i *)(s + c), sv);
+                STI(s + c, sv);
                 _mm256_storeu_ps(q + c, _mm256_fmadd_ps(sf, sf, vc1h));
                 __m256i var = _mm256_sub_epi32(ssv, _mm256_madd_epi16(sv, sv));
                 _mm256_storeu_ps(r + c, _mm256_fmadd_ps(_mm256_cvtepi32_ps(var), vcn, vc2h));
                 if (!last) {
-                    __m256i z = _mm256_loadu_si256((const __m256i *)(zp + c + 8));
+                    __m256i z = LDI((zp + c + 8));
                     __m256i dn1 = _mm256_madd_epi16(z, pm);
-                    __m256i dn2 = _mm256_madd_epi16(z, _mm256_loadu_si256((const __m256i *)(zn + c + 8)));
-                    _mm256_storeu_si256((__m256i *)(b1 + c), _mm256_add_epi32(sv, win7(dp1, dn1)));
-                    _mm256_storeu_si256((__m256i *)(b2 + c), _mm256_add_epi32(ssv, win7(dp2, dn2)));
+                    __m256i dn2 = _mm256_madd_epi16(z, LDI((zn + c + 8)));
+                    STI(b1 + c, _mm256_add_epi32(sv, win7(dp1, dn1)));
+                    STI(b2 + c, _mm256_add_epi32(ssv, win7(dp2, dn2)));
                     dp1 = dn1; dp2 = dn2;
                 }
             }
@@ -217,12 +223,12 @@ static int ssim_u8_block_w7(const uint8_t **img, int64_t ni, int64_t nj, int H, 
                 const float *qy = Q + (ni + b) * W, *ry = R + (ni + b) * W;
                 const uint32_t *zy = ZN + (ni + b) * Wz;
                 __m256 acc = _mm256_setzero_ps();
-                __m256i dprev = _mm256_madd_epi16(_mm256_loadu_si256((const __m256i *)zx),
-                                                  _mm256_loadu_si256((const __m256i *)zy));
+                __m256i dprev = _mm256_madd_epi16(LDI(zx),
+                                                  LDI(zy));
                 for (int c = 0; c < W; c += 8) {
-                    __m256i hv = _mm256_loadu_si256((const __m256i *)(h + c));
-                    __m256i m = _mm256_madd_epi16(_mm256_loadu_si256((const __m256i *)(sx + c)),
-                                                  _mm256_loadu_si256((const __m256i *)(sy + c)));
+                    __m256i hv = LDI((h + c));
+                    __m256i m = _mm256_madd_epi16(LDI((sx + c)),
+                                                  LDI((sy + c)));
                     __m256i cov = _mm256_sub_epi32(hv, m);
                     __m256 a1 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(m), v2, vc1);
                     __m256 a2 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(cov), vtc, vc2);
@@ -236,9 +242,9 @@ static int ssim_u8_block_w7(const uint8_t **img, int64_t ni, int64_t nj, int H, 
                     acc = _mm256_add_ps(acc, sv);
                     if (!last) {
                         __m256i dnext = _mm256_madd_epi16(
-                            _mm256_loadu_si256((const __m256i *)(zx + c + 8)),
-                            _mm256_loadu_si256((const __m256i *)(zy + c + 8)));
-                        _mm256_storeu_si256((__m256i *)(h + c), _mm256_add_epi32(hv, win7(dprev, dnext)));
+                            LDI((zx + c + 8)),
+                            LDI((zy + c + 8)));
+                        STI(h + c, _mm256_add_epi32(hv, win7(dprev, dnext)));
                         dprev = dnext;
                     }
                 }
@@ -276,7 +282,8 @@ static int ssim_u8_rows_w7(const uint8_t **img, int64_t ni, int64_t nj, int H, i
         return -1;
     }
     const double NN = (double)N * N;
-    const __m256 vc1h = _mm256_set1_ps((float)(C1 * NN / 2)), vc2h = _mm256_set1_ps((float)(C2 * NN / 2));
+    const __m256 vc1h = _mm256_set1_ps((float)(C1 * NN / 2));
+    const __m256 vc2h = _mm256_set1_ps((float)(C2 * NN / 2));
     const __m256 vc1 = _mm256_set1_ps((float)(C1 * NN)), vc2 = _mm256_set1_ps((float)(C2 * NN));
     const __m256 vtc = _mm256_set1_ps((float)(2.0 * cn)), vcn = _mm256_set1_ps((float)cn);
     const __m256 v2f = _mm256_set1_ps(2.0f), one = _mm256_set1_ps(1.0f);
@@ -306,14 +313,14 @@ static int ssim_u8_rows_w7(const uint8_t **img, int64_t ni, int64_t nj, int H, i
                 }
             int32_t *s = S + g * W;
             float *q = Q + g * W, *r = R + g * W;
-            __m256i p1 = _mm256_loadu_si256((const __m256i *)v1);
-            __m256i p2 = _mm256_loadu_si256((const __m256i *)v2);
+            __m256i p1 = LDI(v1);
+            __m256i p2 = LDI(v2);
             for (int c = 0; c < W; c += 8) {
-                __m256i n1 = _mm256_loadu_si256((const __m256i *)(v1 + c + 8));
-                __m256i n2 = _mm256_loadu_si256((const __m256i *)(v2 + c + 8));
+                __m256i n1 = LDI((v1 + c + 8));
+                __m256i n2 = LDI((v2 + c + 8));
                 __m256i sv = win7(p1, n1), ssv = win7(p2, n2);
                 __m256 sf = _mm256_cvtepi32_ps(sv);
-                _mm256_storeu_si256((__m256i *)(s + c), sv);
+                STI(s + c, sv);
                 _mm256_storeu_ps(q + c, _mm256_fmadd_ps(sf, sf, vc1h));
                 __m256i var = _mm256_sub_epi32(ssv, _mm256_madd_epi16(sv, sv));
                 _mm256_storeu_ps(r + c, _mm256_fmadd_ps(_mm256_cvtepi32_ps(var), vcn, vc2h));
@@ -332,18 +339,18 @@ static int ssim_u8_rows_w7(const uint8_t **img, int64_t ni, int64_t nj, int H, i
                 __m256i vp = _mm256_setzero_si256();
                 for (int k = 0; k < 4; k++)
                     vp = _mm256_add_epi32(vp, _mm256_madd_epi16(
-                        _mm256_loadu_si256((const __m256i *)(zx + k * Wz)),
-                        _mm256_loadu_si256((const __m256i *)(zy + k * Wz))));
+                        LDI((zx + k * Wz)),
+                        LDI((zy + k * Wz))));
                 for (int c = 0; c < W; c += 8) {
                     __m256i vn = _mm256_setzero_si256();
                     for (int k = 0; k < 4; k++)
                         vn = _mm256_add_epi32(vn, _mm256_madd_epi16(
-                            _mm256_loadu_si256((const __m256i *)(zx + k * Wz + c + 8)),
-                            _mm256_loadu_si256((const __m256i *)(zy + k * Wz + c + 8))));
+                            LDI((zx + k * Wz + c + 8)),
+                            LDI((zy + k * Wz + c + 8))));
                     __m256i hv = win7(vp, vn);
                     vp = vn;
-                    __m256i m = _mm256_madd_epi16(_mm256_loadu_si256((const __m256i *)(sx + c)),
-                                                  _mm256_loadu_si256((const __m256i *)(sy + c)));
+                    __m256i m = _mm256_madd_epi16(LDI((sx + c)),
+                                                  LDI((sy + c)));
                     __m256i cov = _mm256_sub_epi32(hv, m);
                     __m256 a1 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(m), v2f, vc1);
                     __m256 a2 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(cov), vtc, vc2);
@@ -539,10 +546,12 @@ static inline void filt16_prod(double *RESTRICT out, const double *const *xr,
         for (int t = 0; t < K; t++) {
             const double *x = xr[t] + c, *y = yr[t] + c;
             const __m256d wt = _mm256_set1_pd(w[t]);
-            a0 = _mm256_fmadd_pd(wt, _mm256_mul_pd(_mm256_loadu_pd(x), _mm256_loadu_pd(y)), a0);
-            a1 = _mm256_fmadd_pd(wt, _mm256_mul_pd(_mm256_loadu_pd(x + 4), _mm256_loadu_pd(y + 4)), a1);
-            a2 = _mm256_fmadd_pd(wt, _mm256_mul_pd(_mm256_loadu_pd(x + 8), _mm256_loadu_pd(y + 8)), a2);
-            a3 = _mm256_fmadd_pd(wt, _mm256_mul_pd(_mm256_loadu_pd(x + 12), _mm256_loadu_pd(y + 12)), a3);
+#define PROD(o) _mm256_mul_pd(_mm256_loadu_pd(x + (o)), _mm256_loadu_pd(y + (o)))
+            a0 = _mm256_fmadd_pd(wt, PROD(0), a0);
+            a1 = _mm256_fmadd_pd(wt, PROD(4), a1);
+            a2 = _mm256_fmadd_pd(wt, PROD(8), a2);
+            a3 = _mm256_fmadd_pd(wt, PROD(12), a3);
+#undef PROD
         }
         _mm256_storeu_pd(out + c, a0); _mm256_storeu_pd(out + c + 4, a1);
         _mm256_storeu_pd(out + c + 8, a2); _mm256_storeu_pd(out + c + 12, a3);
@@ -581,7 +590,8 @@ int ssim_f64_block(const double *RESTRICT X, int64_t ni, const int64_t *RESTRICT
     double *h1 = xcalloc(Wo, sizeof(double)), *h2 = xcalloc(Wo, sizeof(double));
     double *total = xcalloc(npair, sizeof(double));
     const double **img = xcalloc(nimg, sizeof(double *));
-    const double **rows = xcalloc(3 * K, sizeof(double *)), **yrows = rows + K, **hrows = rows + 2 * K;
+    const double **rows = xcalloc(3 * K, sizeof(double *));
+    const double **yrows = rows + K, **hrows = rows + 2 * K;
     if (!MU || !V || !t1 || !t2 || !h1 || !h2 || !total || !img || !rows) {
         free(MU); free(V); free(t1); free(t2); free(h1); free(h2); free(total);
         free(img); free(rows);
@@ -600,7 +610,8 @@ int ssim_f64_block(const double *RESTRICT X, int64_t ni, const int64_t *RESTRICT
         }
     for (int ro = 0; ro < Ho; ro++) {
         for (int64_t a = 0; a < ni; a++) {
-            const double *mx = MU + a * HWo + (int64_t)ro * Wo, *vx = V + a * HWo + (int64_t)ro * Wo;
+            const double *mx = MU + a * HWo + (int64_t)ro * Wo;
+            const double *vx = V + a * HWo + (int64_t)ro * Wo;
             for (int t = 0; t < K; t++) rows[t] = img[a] + (int64_t)(ro + t) * ld;
             for (int64_t b = 0; b < nj; b++) {
                 const int64_t p = a * nj + b;
@@ -689,7 +700,8 @@ int ssim_u8_grid_block(const uint8_t *RESTRICT X, int64_t ni, const int64_t *RES
                 for (int e = 0; e < 49; e++) { s += v[e]; ss += v[e] * v[e]; }
                 v[49] = 0;
                 for (int k = 0; k < NP; k++)
-                    bp[k * njp + b] = (uint32_t)(N * v[2 * k]) | ((uint32_t)(N * v[2 * k + 1]) << 16);
+                    bp[k * njp + b] = (uint32_t)(N * v[2 * k])
+                                      | ((uint32_t)(N * v[2 * k + 1]) << 16);
                 sb[b] = s;
                 qb[b] = (float)s * (float)s + c1h;
                 rb[b] = fcn * (float)(N * ss - s * s) + c2h;
@@ -702,7 +714,8 @@ int ssim_u8_grid_block(const uint8_t *RESTRICT X, int64_t ni, const int64_t *RES
                     for (int dc = 0; dc < 7; dc++) v[7 * dr + dc] = x[dr * W + dc];
                 for (int e = 0; e < 49; e++) { s += v[e]; ss += v[e] * v[e]; }
                 v[49] = 0;
-                for (int k = 0; k < NP; k++) ap[k] = (uint32_t)v[2 * k] | ((uint32_t)v[2 * k + 1] << 16);
+                for (int k = 0; k < NP; k++)
+                    ap[k] = (uint32_t)v[2 * k] | ((uint32_t)v[2 * k + 1] << 16);
                 const float qa = (float)s * (float)s + c1h;
                 const float ra = fcn * (float)(N * ss - s * s) + c2h;
                 float *ac = acc + a * njp;
@@ -718,17 +731,18 @@ int ssim_u8_grid_block(const uint8_t *RESTRICT X, int64_t ni, const int64_t *RES
                     for (int k = 0; k < NP; k++) {
                         const __m256i av = _mm256_set1_epi32((int32_t)ap[k]);
                         const uint32_t *row = bp + k * njp + b;
-                        c0v = _mm256_add_epi32(c0v, _mm256_madd_epi16(av, _mm256_loadu_si256((const __m256i *)row)));
-                        c1v = _mm256_add_epi32(c1v, _mm256_madd_epi16(av, _mm256_loadu_si256((const __m256i *)(row + 8))));
-                        c2v = _mm256_add_epi32(c2v, _mm256_madd_epi16(av, _mm256_loadu_si256((const __m256i *)(row + 16))));
-                        c3v = _mm256_add_epi32(c3v, _mm256_madd_epi16(av, _mm256_loadu_si256((const __m256i *)(row + 24))));
+                        c0v = _mm256_add_epi32(c0v, _mm256_madd_epi16(av, LDI(row)));
+                        c1v = _mm256_add_epi32(c1v, _mm256_madd_epi16(av, LDI((row + 8))));
+                        c2v = _mm256_add_epi32(c2v, _mm256_madd_epi16(av, LDI((row + 16))));
+                        c3v = _mm256_add_epi32(c3v, _mm256_madd_epi16(av, LDI((row + 24))));
                     }
                     __m256i cv[4] = {c0v, c1v, c2v, c3v};
                     for (int u = 0; u < 4; u++) {
                         const int64_t o = b + 8 * u;
-                        __m256i m = _mm256_madd_epi16(vs, _mm256_loadu_si256((const __m256i *)(sb + o)));
+                        __m256i m = _mm256_madd_epi16(vs, LDI((sb + o)));
                         __m256 a1 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(m), v2, vc1);
-                        __m256 a2 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_sub_epi32(cv[u], m)), vtc, vc2);
+                        __m256 cov = _mm256_cvtepi32_ps(_mm256_sub_epi32(cv[u], m));
+                        __m256 a2 = _mm256_fmadd_ps(cov, vtc, vc2);
                         __m256 d = _mm256_mul_ps(_mm256_add_ps(vqa, _mm256_loadu_ps(qb + o)),
                                                  _mm256_add_ps(vra, _mm256_loadu_ps(rb + o)));
                         __m256 rc = _mm256_rcp_ps(d);
@@ -740,11 +754,13 @@ int ssim_u8_grid_block(const uint8_t *RESTRICT X, int64_t ni, const int64_t *RES
                 for (; b < njp; b += 8) {
                     __m256i cv = _mm256_setzero_si256();
                     for (int k = 0; k < NP; k++)
-                        cv = _mm256_add_epi32(cv, _mm256_madd_epi16(_mm256_set1_epi32((int32_t)ap[k]),
-                                              _mm256_loadu_si256((const __m256i *)(bp + k * njp + b))));
-                    __m256i m = _mm256_madd_epi16(vs, _mm256_loadu_si256((const __m256i *)(sb + b)));
+                        cv = _mm256_add_epi32(cv, _mm256_madd_epi16(
+                                                  _mm256_set1_epi32((int32_t)ap[k]),
+                                              LDI((bp + k * njp + b))));
+                    __m256i m = _mm256_madd_epi16(vs, LDI((sb + b)));
                     __m256 a1 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(m), v2, vc1);
-                    __m256 a2 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_sub_epi32(cv, m)), vtc, vc2);
+                    __m256 cov = _mm256_cvtepi32_ps(_mm256_sub_epi32(cv, m));
+                    __m256 a2 = _mm256_fmadd_ps(cov, vtc, vc2);
                     __m256 d = _mm256_mul_ps(_mm256_add_ps(vqa, _mm256_loadu_ps(qb + b)),
                                              _mm256_add_ps(vra, _mm256_loadu_ps(rb + b)));
                     __m256 rc = _mm256_rcp_ps(d);
