@@ -133,6 +133,9 @@ def main(argv: list[str] | None = None) -> int:
                     help="pruned search: candidates per row (comma-separated list: one run each)")
     ap.add_argument("--gaussian-rows", type=int, default=0,
                     help="also time the Gaussian SSIM on this many rows of A (0: skip)")
+    ap.add_argument("--study", default="",
+                    help="comma-separated candidate metrics NAME[@LEVEL] (e.g. ssim-grid6,"
+                         "ncc@2): report how often the exact top-1 is among their c best")
     ap.add_argument("--n-jobs", type=int, default=None, help="threads (default: all cores)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", type=Path, default=HERE / "out")
@@ -185,6 +188,17 @@ def main(argv: list[str] | None = None) -> int:
             note=f"same top-1 as exact for {agree:.2%} of {n} rows; "
                  f"exact SSIM on {n * c:,} pairs")
 
+    # 3b. optional: candidate metrics, recall of the exact top-1 among their c best
+    study = []
+    for spec in (x.strip() for x in args.study.split(",") if x.strip()):
+        name, _, lvl = spec.partition("@")
+        with Stage() as st:
+            C = pairwise(A, B, name, level=int(lvl or 0), n_jobs=n_jobs, quiet=True)
+        rank = (C > C[np.arange(n), exact_best][:, None]).sum(axis=1)
+        study.append({"candidate_metric": spec, "wall_s": st.wall, "cpu_s": st.cpu,
+                      **{f"recall_at_{c}": float((rank < c).mean()) for c in (1, 3, 5, 10, 20)},
+                      "max_rank": int(rank.max())})
+
     # 4. optional: Gaussian SSIM on a subset of rows
     if args.gaussian_rows:
         g = min(args.gaussian_rows, n)
@@ -224,13 +238,22 @@ def main(argv: list[str] | None = None) -> int:
         print(f"| {r['method']} | {r['pairs']:,} | {r['wall_s']:,.1f} | {r['pairs_per_s']:,.0f} "
               f"| {r['x_loop']:,.1f} | {r['cpu_s']:,.1f} | {r['idle_wall_est_s']:,.1f} "
               f"| {r['x_loop_est']:,.0f} | {r['peak_rss_mb']:,.0f} | {r['note']} |")
+    if study:
+        print(f"\nCandidate metrics: fraction of the {n} rows whose exact SSIM top-1 is among "
+              "the metric's c best (all pairs)\n")
+        print("| candidate metric | wall s | CPU s | c=1 | c=3 | c=5 | c=10 | c=20 | worst rank |")
+        print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+        for r in study:
+            print(f"| {r['candidate_metric']} | {r['wall_s']:.1f} | {r['cpu_s']:.1f} | "
+                  + " | ".join(f"{r[f'recall_at_{c}']:.4f}" for c in (1, 3, 5, 10, 20))
+                  + f" | {r['max_rank'] + 1} |")
     print(f"\nload average after the run: {os.getloadavg()[0]:.2f}")
 
     args.out.mkdir(parents=True, exist_ok=True)
     meta = {"n": n, "m": m, "n_jobs": n_jobs, "loadavg_before": load,
             "loadavg_after": os.getloadavg(), "argv": sys.argv, "note": note}
-    (args.out / "similarity.json").write_text(json.dumps({"meta": meta, "rows": rows},
-                                                         indent=1, default=float))
+    payload = {"meta": meta, "rows": rows, "study": study}
+    (args.out / "similarity.json").write_text(json.dumps(payload, indent=1, default=float))
     with open(args.out / "similarity.csv", "w", newline="") as fh:
         w = csv.DictWriter(fh, fieldnames=sorted({k for r in rows for k in r}))
         w.writeheader()

@@ -197,6 +197,9 @@ def test_cache_hit_miss_and_disabled(tmp_path, ct, monkeypatch):
     v2, i2 = topk(A, B, 2, cache=cache, quiet=True)
     np.testing.assert_array_equal(i1, i2)
     np.testing.assert_array_equal(v1, v2)
+    # what a command builds from --cache-dir / --no-cache
+    assert FeatureCache.from_options(tmp_path / "c").directory == tmp_path / "c"
+    assert not FeatureCache.from_options(tmp_path / "c", no_cache=True).enabled
     # a disabled cache stores nothing
     off = FeatureCache(None)
     pairwise(A, B, "ssim", cache=off, quiet=True)
@@ -238,6 +241,13 @@ def test_pruned_search_finds_noisy_copies(ct):
                                   topk(A, B, 4, "ssim")[1])
     gv, gi = topk(A[:4], B, 2, "ssim-gaussian", candidates=6)
     np.testing.assert_array_equal(gi[:, 0], pick[:4])
+    # candidates from embeddings (here: 32 px thumbnails as vectors) by cosine
+    emb = lambda X: pyramid_level(X, 3).reshape(len(X), -1)  # noqa: E731
+    ev2, ei2 = topk(A, B, 1, "ssim", candidates=5, candidate_metric="cosine",
+                    candidate_data=(emb(A), emb(B)))
+    np.testing.assert_array_equal(ei2[:, 0], pick)
+    with pytest.raises(SynthprintError, match="candidate_data"):
+        topk(A, B, 1, candidates=5, candidate_data=(emb(A[:3]), emb(B)))
 
 
 def test_user_errors_are_synthprint_errors(ct):

@@ -158,6 +158,7 @@ def _select_topk(values: np.ndarray, index: np.ndarray, k: int):
 def topk(A: np.ndarray, B: np.ndarray, k: int = 1, metric: str | Metric = "ssim", *,
          level: int = 0, candidates: int | None = None,
          candidate_metric: str | Metric = "auto", candidate_level: int = 0,
+         candidate_data: tuple[np.ndarray, np.ndarray] | None = None,
          n_jobs: int | None = None, max_memory: int = DEFAULT_MAX_MEMORY,
          cache: FeatureCache | None = None, quiet: bool = False
          ) -> tuple[np.ndarray, np.ndarray]:
@@ -178,6 +179,9 @@ def topk(A: np.ndarray, B: np.ndarray, k: int = 1, metric: str | Metric = "ssim"
         SSIM estimated from the windows on a 6-pixel grid (``"ssim-grid6"``, about 1/35 of
         the windows; on 2,000 x 500 CT-like 256 px images the exact top-1 was among its 5
         best for 99.95% of rows and among its 10 best for all).
+    candidate_data : optional (EA, EB) with len(EA) == n and len(EB) == m, compared by the
+        candidate metric instead of A and B, e.g. embeddings with
+        ``candidate_metric="cosine"``.
 
     Returns
     -------
@@ -196,9 +200,16 @@ def topk(A: np.ndarray, B: np.ndarray, k: int = 1, metric: str | Metric = "ssim"
     if candidates is not None:
         cmetric = _candidate_metric(metric, candidate_metric, candidate_level)
         extra["candidate"] = _cache_params(cmetric)
+        CA, CB = (A, B) if candidate_data is None else candidate_data
+        if len(CA) != len(A) or len(CB) != len(B):
+            raise SynthprintError(
+                f"candidate_data has {len(CA)} x {len(CB)} items for {len(A)} x {len(B)} "
+                "images; give one row per image of A and of B")
     keys = ()
     if cache is not None and cache.enabled:
         keys = (content_hash(np.asarray(A)), content_hash(np.asarray(B)))
+        if candidates is not None and candidate_data is not None:
+            keys += (content_hash(np.asarray(CA)), content_hash(np.asarray(CB)))
         hv = cache.get("topk-values", _cache_params(metric, **extra), *keys)
         hi = cache.get("topk-indices", _cache_params(metric, **extra), *keys)
         if hv is not None and hi is not None:
@@ -208,7 +219,7 @@ def topk(A: np.ndarray, B: np.ndarray, k: int = 1, metric: str | Metric = "ssim"
     else:
         if candidates < k:
             raise SynthprintError(f"candidates ({candidates}) must be >= k ({k})")
-        _, cand = _exact_topk(cmetric, A, B, candidates, n_jobs, max_memory, quiet)
+        _, cand = _exact_topk(cmetric, CA, CB, candidates, n_jobs, max_memory, quiet)
         values, indices = _rescore(metric, A, B, cand, k, n_jobs, max_memory, quiet)
     if keys:
         cache.put("topk-values", _cache_params(metric, **extra), *keys, value=values)
