@@ -243,7 +243,7 @@ def _exact_topk(metric: Metric, A, B, k, n_jobs, max_memory, quiet):
                      f"{metric.name} top-{k} {n}x{m}")
     try:
         # blocks of rows x columns, merging each block's best into the running best
-        cstep = int(min(m, max(k, max_memory // (8 * 64))))
+        cstep = max(1, int(min(m, max(k, max_memory // (8 * 64)))))
         rstep = max(1, min(n, max_memory // (8 * cstep)))
         for r0 in range(0, n, rstep):
             rows = np.arange(r0, min(n, r0 + rstep), dtype=np.int64)
