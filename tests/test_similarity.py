@@ -87,6 +87,39 @@ def test_ssim_block_other_window_sizes_and_float_input(ct):
     np.testing.assert_allclose(S, _reference(A, B), rtol=0, atol=1e-5)
 
 
+def test_row_sampled_ssim_is_the_mean_of_every_nth_row_of_the_skimage_map(ct, backend):
+    A, B = ct[:2], ct[100:103]
+    for step in (4, 16):
+        S = pairwise(A, B, f"ssim-rows{step}", quiet=True)
+        ref = [[structural_similarity(a, b, data_range=255, full=True)[1][3:-3, 3:-3][::step]
+                .mean() for b in B] for a in A]
+        np.testing.assert_allclose(S, ref, rtol=0, atol=1e-5)
+    # quantized pyramid levels run through the integer kernels
+    q = pairwise(A, B, "ssim-rows1", level=1, quiet=True)
+    ref = _reference(np.rint(pyramid_level(A, 1)).astype(np.uint8),
+                     np.rint(pyramid_level(B, 1)).astype(np.uint8))
+    np.testing.assert_allclose(q, ref, rtol=0, atol=1e-5)
+
+
+def test_grid_sampled_ssim_is_the_mean_of_the_skimage_map_on_a_grid(ct, backend):
+    A, B = ct[:2], ct[100:111]
+    for step in (6, 8):
+        S = pairwise(A, B, f"ssim-grid{step}", quiet=True)
+        ref = [[structural_similarity(a, b, data_range=255, full=True)[1][3:-3, 3:-3]
+                [::step, ::step].mean() for b in B] for a in A]
+        np.testing.assert_allclose(S, ref, rtol=0, atol=1e-5)
+
+
+def test_masked_ssim_block_computes_only_the_masked_pairs(ct, backend):
+    A, B = ct[:3], ct[100:105]
+    mask = np.zeros((3, 5), dtype=bool)
+    mask[[0, 1, 2, 2], [4, 0, 1, 3]] = True
+    S = ssim_block(A, np.arange(3), B, np.arange(5), SSIMParams(), mask)
+    full = pairwise(A, B, "ssim", quiet=True)
+    assert np.isnan(S[~mask]).all()
+    np.testing.assert_allclose(S[mask], full[mask], rtol=0, atol=1e-6)
+
+
 def test_pyramid_level_is_exact_2x2_mean():
     x = np.arange(16, dtype=np.uint8).reshape(1, 4, 4)
     np.testing.assert_array_equal(pyramid_level(x, 1)[0], [[2.5, 4.5], [10.5, 12.5]])
@@ -164,6 +197,9 @@ def test_cache_hit_miss_and_disabled(tmp_path, ct, monkeypatch):
     v2, i2 = topk(A, B, 2, cache=cache, quiet=True)
     np.testing.assert_array_equal(i1, i2)
     np.testing.assert_array_equal(v1, v2)
+    # what a command builds from --cache-dir / --no-cache
+    assert FeatureCache.from_options(tmp_path / "c").directory == tmp_path / "c"
+    assert not FeatureCache.from_options(tmp_path / "c", no_cache=True).enabled
     # a disabled cache stores nothing
     off = FeatureCache(None)
     pairwise(A, B, "ssim", cache=off, quiet=True)
@@ -200,6 +236,18 @@ def test_pruned_search_finds_noisy_copies(ct):
     assert top1_agreement(A, B, candidates=5, sample=10, seed=1) == 1.0
     v3, i3 = topk(A, B, 3, "ssim", candidates=8, candidate_metric="l2", candidate_level=1)
     assert i3.shape == (15, 3) and np.all(i3[:, 0] == pick)
+    # with all columns as candidates the pruned search is the exact one
+    np.testing.assert_array_equal(topk(A, B, 4, "ssim", candidates=60)[1],
+                                  topk(A, B, 4, "ssim")[1])
+    gv, gi = topk(A[:4], B, 2, "ssim-gaussian", candidates=6)
+    np.testing.assert_array_equal(gi[:, 0], pick[:4])
+    # candidates from embeddings (here: 32 px thumbnails as vectors) by cosine
+    emb = lambda X: pyramid_level(X, 3).reshape(len(X), -1)  # noqa: E731
+    ev2, ei2 = topk(A, B, 1, "ssim", candidates=5, candidate_metric="cosine",
+                    candidate_data=(emb(A), emb(B)))
+    np.testing.assert_array_equal(ei2[:, 0], pick)
+    with pytest.raises(SynthprintError, match="candidate_data"):
+        topk(A, B, 1, candidates=5, candidate_data=(emb(A[:3]), emb(B)))
 
 
 def test_user_errors_are_synthprint_errors(ct):

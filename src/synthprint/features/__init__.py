@@ -1,9 +1,14 @@
 """Similarities between images (SSIM, NCC, pixel L2, at any pyramid level) and between
-embedding vectors (cosine), all pairs or the k best, plus an on-disk feature cache.
+embedding vectors (cosine), all pairs or the k best, plus an on-disk feature cache::
 
->>> S = pairwise(real, generated, "ssim")            # (n, m) float32, exact skimage SSIM
->>> values, idx = topk(real, generated, k=5)         # best first, no (n, m) matrix
->>> values, idx = topk(real, generated, k=1, candidates=20)   # pruned two-stage search
+    S = pairwise(real, generated, "ssim")            # (n, m) float32, exact skimage SSIM
+    values, idx = topk(real, generated, k=5)         # best first, no (n, m) matrix
+    values, idx = topk(real, generated, k=1, candidates=10)   # pruned two-stage search
+    cache = FeatureCache.from_options(cache_dir, no_cache)    # for --cache-dir / --no-cache
+    S = pairwise(real, generated, "ssim", cache=cache)        # a second run reads it back
+
+SSIM runs in C kernels compiled on first use (:mod:`synthprint.features._native`), on all
+cores; without a C compiler the same results come from numpy (much slower).
 """
 
 from synthprint.features.cache import FeatureCache, content_hash, default_cache_dir

@@ -39,8 +39,12 @@ _dbl = ctypes.c_double
 
 _SIGNATURES = {
     "ssim_u8_block": [_u8p, _i64, _i64p, _u8p, _i64, _i64p, _int, _int, _int,
-                      _dbl, _dbl, _dbl, _f64p],
-    "ssim_f64_block": [_f64p, _i64, _i64p, _f64p, _i64, _i64p, _int, _int, _f64p, _int,
+                      _dbl, _dbl, _dbl, ctypes.c_void_p, _f64p],
+    "ssim_u8_rows_block": [_u8p, _i64, _i64p, _u8p, _i64, _i64p, _int, _int, _int, _int,
+                           _dbl, _dbl, _dbl, _f64p],
+    "ssim_u8_grid_block": [_u8p, _i64, _i64p, _u8p, _i64, _i64p, _int, _int, _int,
+                           _dbl, _dbl, _dbl, _f64p],
+    "ssim_f64_block": [_f64p, _i64, _i64p, _f64p, _i64, _i64p, _int, _int, _int, _i64, _f64p, _int,
                        _dbl, _dbl, _dbl, _f64p],
 }
 

@@ -7,7 +7,7 @@ misses. Files are ``.npy`` written atomically, so concurrent runs never read a p
 
 Usage (a CLI command with ``--cache-dir`` / ``--no-cache``)::
 
-    cache = FeatureCache(None if no_cache else cache_dir)
+    cache = FeatureCache.from_options(cache_dir, no_cache)   # cache_dir None: the default
     emb = cache.per_image(images, "embedding", {"model": "pca", "dim": 64}, embed_fn)
     S = pairwise(A, B, "ssim", cache=cache)
 """
@@ -70,6 +70,15 @@ class FeatureCache:
     def default(cls) -> FeatureCache:
         """A cache in :func:`default_cache_dir`."""
         return cls(default_cache_dir())
+
+    @classmethod
+    def from_options(cls, cache_dir: str | Path | None = None,
+                     no_cache: bool = False) -> FeatureCache:
+        """The cache a command asked for: disabled with ``no_cache``, else in ``cache_dir``
+        (``None``: :func:`default_cache_dir`)."""
+        if no_cache:
+            return cls(None)
+        return cls(cache_dir if cache_dir is not None else default_cache_dir())
 
     @property
     def enabled(self) -> bool:
