@@ -30,8 +30,9 @@ class SSIMParams:
     covariance). ``data_range`` is in gray levels of the images given (255 for uint8).
 
     ``row_step`` > 1 is not skimage: the mean of the SSIM map is then taken over every
-    ``row_step``-th row only (rows 0, row_step, ...; all columns), an unbiased estimate about
-    ``row_step`` times cheaper, for candidate search. 1 (default) is exact.
+    ``row_step``-th row only (rows 0, row_step, ...; all columns), an unbiased estimate
+    several times cheaper (uint8 box SSIM only; numpy otherwise), for candidate search. 1
+    (default) is exact.
     """
 
     gaussian_weights: bool = False
