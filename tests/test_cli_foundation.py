@@ -61,7 +61,13 @@ def test_debug_shows_traceback(tmp_path):
     assert "Traceback" in result.output
 
 
-def test_demo_runs(tmp_path):
-    result = runner.invoke(app, ["demo", "--out", str(tmp_path / "demo"), "-q"])
+def test_demo_runs_the_pipeline_and_refuses_to_overwrite(tmp_path):
+    out = tmp_path / "demo"
+    result = runner.invoke(app, ["demo", "--out", str(out), "-q"])
     assert result.exit_code == 0, result.output
-    assert "membership demo" in result.output and "attribution demo" in result.output
+    assert "demo finished" in result.output
+    for step in ("membership", "audit"):
+        assert (out / step / "report.html").is_file()
+    assert "valid 2025 membership run" in result.output
+    again = runner.invoke(app, ["demo", "--out", str(out), "-q"])
+    assert again.exit_code == 2 and "--force" in again.output
