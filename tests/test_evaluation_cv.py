@@ -77,3 +77,19 @@ def test_small_classes_reduce_splits_or_fail_clearly():
         cross_validate(lambda tr, te: (np.zeros(3), None), y, n_boot=0)
     with pytest.raises(SynthprintError, match="two classes"):
         cross_validate(fp, np.zeros(10, int), n_boot=0)
+
+
+def test_scores_only_methods():
+    x, y = _data(80, seed=3)
+    res = cross_validate(lambda tr, te: (None, x[te]), y, n_repeats=2, n_boot=50)
+    assert res.oof_labels is None and "kappa" not in res.pooled
+    assert res.pooled.value("roc_auc") == pytest.approx(skm.roc_auc_score(y, x), abs=1e-12)
+    ym = np.repeat([1, 2, 3], 10)
+
+    def proba_only(tr, te):
+        p = np.full((len(te), 3), 0.1)
+        p[np.arange(len(te)), ym[te] - 1] = 0.8
+        return None, p
+
+    res = cross_validate(proba_only, ym, task="multiclass", n_repeats=1, n_boot=0)
+    assert res.pooled.value("accuracy") == 1.0 and res.oof_labels.tolist() == [ym.tolist()]

@@ -31,10 +31,12 @@ from synthprint.evaluation.multiclass import (
     multiclass_accuracy,
     multiclass_metrics,
 )
+from synthprint.evaluation.runs import Evaluation, evaluate_run, read_predictions
 from synthprint.evaluation.table import Metric, MetricTable, auc_interval_includes_chance
 
 __all__ = [
     "CVResult",
+    "Evaluation",
     "Fold",
     "Metric",
     "MetricTable",
@@ -45,6 +47,7 @@ __all__ = [
     "cohen_kappa",
     "confusion_matrix",
     "cross_validate",
+    "evaluate_run",
     "f1",
     "macro_f1",
     "macro_precision",
@@ -54,6 +57,7 @@ __all__ = [
     "multiclass_accuracy",
     "multiclass_metrics",
     "precision",
+    "read_predictions",
     "recall",
     "roc_auc",
     "roc_curve",

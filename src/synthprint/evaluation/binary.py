@@ -100,9 +100,9 @@ class _Levels:
     def cumulative(self, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Weighted true and false positives (B, L) when thresholding at each level."""
         ws = w[:, self.order]
-        pos = np.add.reduceat(ws * self.t_sorted, self.starts, axis=1)
-        neg = np.add.reduceat(ws * (1.0 - self.t_sorted), self.starts, axis=1)
-        return np.cumsum(pos, axis=1), np.cumsum(neg, axis=1)
+        tps = np.cumsum(np.add.reduceat(ws * self.t_sorted, self.starts, axis=1), axis=1)
+        alls = np.cumsum(np.add.reduceat(ws, self.starts, axis=1), axis=1)
+        return tps, alls - tps
 
 
 def score_values(t: np.ndarray, s: np.ndarray, w: np.ndarray,

@@ -24,9 +24,9 @@ BLOCK = 250
 def stratified_counts(strata: np.ndarray, n_boot: int, seed: int) -> Iterator[np.ndarray]:
     """Yield blocks of bootstrap counts, float64 arrays of shape (b, n), b <= :data:`BLOCK`.
 
-    ``strata`` (n,) holds the true class of each sample. In every row, the counts of the samples
-    of one class are a multinomial draw of that class's size over its members, so each row sums
-    to n and each class keeps its size. The same ``strata``, ``n_boot`` and ``seed`` give the
+    ``strata`` (n,) holds the true class of each sample. In every row, each class's m samples
+    are drawn m times uniformly with replacement (counts of a multinomial draw), so each row
+    sums to n and each class keeps its size. The same ``strata``, ``n_boot`` and ``seed`` give the
     same counts, independent of anything else.
     """
     strata = np.asarray(strata)
@@ -39,9 +39,11 @@ def stratified_counts(strata: np.ndarray, n_boot: int, seed: int) -> Iterator[np
     while done < n_boot:
         b = min(BLOCK, n_boot - done)
         counts = np.zeros((b, n), dtype=np.float64)
+        rows = np.arange(b)[:, None]
         for idx in members:
             m = len(idx)
-            counts[:, idx] = rng.multinomial(m, np.full(m, 1.0 / m), size=b)
+            draws = rng.integers(0, m, size=(b, m)) + rows * m
+            counts[:, idx] = np.bincount(draws.ravel(), minlength=b * m).reshape(b, m)
         yield counts
         done += b
 

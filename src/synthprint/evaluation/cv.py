@@ -59,7 +59,8 @@ class CVResult:
         :func:`cross_validate` for how they are pooled).
     oof_labels:
         (n_repeats, n) int64 out-of-fold predicted labels: row r holds, for every sample, the
-        label predicted by the model of repeat r that did not see it.
+        label predicted by the model of repeat r that did not see it (None for a binary
+        method that gave scores only).
     oof_scores:
         (n_repeats, n) float64 (binary) or (n_repeats, n, K) float64 (multiclass) out-of-fold
         scores, or None when ``fit_predict`` gave none.
@@ -77,7 +78,7 @@ class CVResult:
     folds: list[Fold]
     fold_metrics: list[MetricTable]
     pooled: MetricTable
-    oof_labels: np.ndarray
+    oof_labels: np.ndarray | None
     oof_scores: np.ndarray | None
     notes: list[str] = field(default_factory=list)
 
@@ -149,7 +150,8 @@ class CVResult:
     def to_rich(self, title: str | None = None, digits: int = 3) -> Table:
         """A rich table like :meth:`to_markdown`."""
         notes = self.notes + self.pooled.notes
-        table = Table(title=title or self._title(), title_justify="left",
+        title = title or self._title()
+        table = Table(title=title, title_justify="left", min_width=min(len(title), 100),
                       caption="\n".join(notes) or None, caption_justify="left")
         table.add_column("metric")
         table.add_column("pooled", justify="right")
@@ -249,6 +251,8 @@ def cross_validate(
         in that order, predicted labels (n_test,) (binary: 0/1; multiclass: classes of ``y``)
         and scores: binary (n_test,) floats, higher = positive, or None; multiclass
         (n_test, K) probabilities with columns in the sorted order of ``np.unique(y)``, or None.
+        Labels may be None when scores are given: binary then reports the threshold-free
+        metrics only; multiclass takes the most probable class.
     y:
         (n,) int true labels: 0/1 for ``task="binary"``, class numbers for ``"multiclass"``.
     task:
@@ -292,6 +296,7 @@ def cross_validate(
     oof_labels = np.zeros((n_repeats, n), dtype=np.int64)
     oof_scores: np.ndarray | None = None
     has_scores: bool | None = None
+    has_labels: bool | None = None
     splits = list(splitter.split(np.zeros(n), y))
     with progress_task("cross-validation folds", len(splits), quiet) as advance:
         for i, (train_idx, test_idx) in enumerate(splits):
@@ -300,8 +305,18 @@ def cross_validate(
             test_idx = test_idx.astype(np.int64)
             where = f"repeat {r + 1}, fold {f + 1}"
             labels, scores = fit_predict(train_idx.copy(), test_idx.copy())
-            labels = _as_labels(labels, len(test_idx), where)
             scores = _as_scores(scores, len(test_idx), k, task, where)
+            if labels is None and task == "multiclass" and scores is not None:
+                labels = classes[np.argmax(scores, axis=1)]
+            if labels is None and scores is None:
+                raise SynthprintError(f"{where}: fit_predict returned neither labels nor scores")
+            if has_labels is None:
+                has_labels = labels is not None
+            elif has_labels != (labels is not None):
+                raise SynthprintError(f"{where}: fit_predict returned labels in some folds and "
+                                      "None in others; return them always or never")
+            if labels is not None:
+                labels = _as_labels(labels, len(test_idx), where)
             if has_scores is None:
                 has_scores = scores is not None
                 if has_scores:
@@ -310,18 +325,19 @@ def cross_validate(
             elif has_scores != (scores is not None):
                 raise SynthprintError(f"{where}: fit_predict returned scores in some folds "
                                       "and None in others; return them always or never")
-            oof_labels[r, test_idx] = labels
+            if labels is not None:
+                oof_labels[r, test_idx] = labels
             if oof_scores is not None:
                 oof_scores[r, test_idx] = scores
             folds.append(Fold(r, f, train_idx, test_idx))
             fold_metrics.append(_table(task, [(y[test_idx], labels, scores)], classes, 0,
                                        seed, confidence))
             advance()
-    runs = [(y, oof_labels[r], None if oof_scores is None else oof_scores[r])
-            for r in range(n_repeats)]
+    runs = [(y, oof_labels[r] if has_labels else None,
+             None if oof_scores is None else oof_scores[r]) for r in range(n_repeats)]
     pooled = _table(task, runs, classes, n_boot, seed, confidence)
     return CVResult(task, n_splits_eff, n_repeats, seed, n_boot, y, classes, folds,
-                    fold_metrics, pooled, oof_labels, oof_scores, notes)
+                    fold_metrics, pooled, oof_labels if has_labels else None, oof_scores, notes)
 
 
 def _table(task: str, runs: list[tuple], classes: np.ndarray, n_boot: int, seed: int,

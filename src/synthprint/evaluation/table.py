@@ -142,7 +142,7 @@ class MetricTable:
         if title is None:
             boot = f", {self.n_boot} bootstrap resamples" if self.n_boot else ""
             title = f"{self.task} metrics (n={self.n}{boot})"
-        table = Table(title=title, title_justify="left",
+        table = Table(title=title, title_justify="left", min_width=min(len(title), 100),
                       caption="\n".join(self.notes) or None, caption_justify="left")
         table.add_column("metric")
         table.add_column("value", justify="right")

@@ -22,7 +22,9 @@ from synthprint.io.layouts import (
     detect_layout,
     natural_key,
 )
+from synthprint.io.submission import format_run, write_run, write_submission
 from synthprint.io.tables import read_labels_csv
+from synthprint.io.validator import ValidationReport, validate_run
 from synthprint.io.writers import (
     atomic_write_bytes,
     atomic_write_text,
@@ -61,4 +63,9 @@ __all__ = [
     "read_labels_csv",
     "read_truth_folder",
     "summarize_notes",
+    "format_run",
+    "write_run",
+    "write_submission",
+    "ValidationReport",
+    "validate_run",
 ]

@@ -1,0 +1,57 @@
+"""``synthprint evaluate --run RUN --truth TRUTH``: metrics with bootstrap intervals."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from synthprint.cli._app import command, console
+from synthprint.evaluation import auc_interval_includes_chance
+from synthprint.evaluation.runs import evaluate_run
+
+
+@command("evaluate")
+def evaluate(
+    run: Path = typer.Option(..., "--run", help="A run (.csv or .zip holding run.csv), or a "
+                                               "scores CSV: name,score[,label] (header allowed)."),
+    truth: Path = typer.Option(..., "--truth", help="Truth file: name,label lines (like a "
+                                                   "benchmark's truth/*.csv)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the metrics as JSON."),
+    task: str = typer.Option(None, "--task", help="binary or multiclass (default: binary when "
+                                                  "every truth label is 0 or 1)."),
+    n_boot: int = typer.Option(1000, "--n-boot", min=0, help="Bootstrap resamples for the "
+                                                              "intervals (0: none)."),
+    seed: int = typer.Option(0, "--seed", help="Seed of the bootstrap."),
+) -> None:
+    """Score a run against the truth: Cohen's kappa, F1, accuracy, ... (binary) or accuracy and
+    macro metrics (multiclass), with 95% bootstrap intervals; from scores also ROC AUC and TPR
+    at low FPR."""
+    result = evaluate_run(run, truth, task=task, n_boot=n_boot, seed=seed)
+    table = result.table
+    if as_json:
+        out = table.to_dict()
+        out.update(run=str(run), truth=str(truth), matched_by=result.matched_by,
+                   notes=result.notes + out["notes"])
+        typer.echo(json.dumps(out, indent=2))
+        return
+    console.print(table.to_rich(title=f"{run.name} vs {truth.name}: {result.task}, "
+                                      f"n={table.n}"))
+    if "confusion" in table.extras:
+        classes = [str(c) for c in table.extras["classes"]]
+        cm = Table(title="confusion matrix (rows: truth, columns: run)", title_justify="left",
+                   min_width=44)
+        cm.add_column("")
+        for c in classes:
+            cm.add_column(c, justify="right")
+        for c, row in zip(classes, table.extras["confusion"]):
+            cm.add_row(c, *map(str, row))
+        console.print(cm)
+    for note in result.notes:
+        console.print(f"note: {note}", highlight=False, markup=False)
+    if "roc_auc" in table and table["roc_auc"].has_interval \
+            and auc_interval_includes_chance(table):
+        console.print("ROC AUC interval includes 0.5: no detectable membership signal",
+                      highlight=False)

@@ -1,0 +1,191 @@
+"""Score a run file (or a scores CSV) against a truth file: the library side of
+``synthprint evaluate``."""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+import numpy as np
+
+from synthprint.errors import SynthprintError
+from synthprint.evaluation.binary import binary_metrics
+from synthprint.evaluation.multiclass import multiclass_metrics
+from synthprint.evaluation.table import MetricTable
+from synthprint.io.layouts import natural_key
+from synthprint.io.submission import read_run_bytes
+from synthprint.io.tables import read_labels_csv
+
+_NAME_COLS = ("name", "id", "image", "image_id", "file", "filename")
+_SCORE_COLS = ("score", "scores", "proba", "probability")
+_LABEL_COLS = ("label", "labels", "prediction", "pred", "class", "subset", "used")
+
+
+@dataclass
+class Predictions:
+    """What a run or scores file says about each image: ``names`` (n,), ``labels`` (n,) int64
+    or None, ``scores`` (n,) float64 or None, and ``source`` for messages."""
+
+    names: list[str]
+    labels: np.ndarray | None
+    scores: np.ndarray | None
+    source: str
+
+
+def _number(token: str, source: str, lineno: int) -> float:
+    try:
+        x = float(token)
+    except ValueError:
+        raise SynthprintError(f"{source}:{lineno}: {token!r} is not a number") from None
+    if not math.isfinite(x):
+        raise SynthprintError(f"{source}:{lineno}: {token!r} is not a finite number")
+    return x
+
+
+def read_predictions(path: str | Path) -> Predictions:
+    """Read a run (``name,label``; a ``.csv`` or a zip holding ``run.csv``) or a scores CSV
+    (``name,score`` or ``name,score,label``), with or without a header row.
+
+    Without a header, two columns are labels when every value is a whole number and scores
+    otherwise; three columns are ``name,score,label``. A header names the columns (``name``,
+    ``score``, ``label`` and common synonyms). Blank lines and a byte-order mark are ignored.
+    """
+    data, source = read_run_bytes(path)
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise SynthprintError(f"{source}: is not UTF-8 text") from None
+    rows = [(i, [t.strip() for t in row]) for i, row in
+            enumerate(csv.reader(io.StringIO(text, newline="")), start=1) if any(
+                t.strip() for t in row)]
+    if not rows:
+        raise SynthprintError(f"{source}: holds no rows; expected 'name,label' or 'name,score'")
+    first = rows[0][1]
+    header = None
+    if len(first) >= 2:
+        try:
+            float(first[1])
+        except ValueError:
+            header = [t.lower() for t in first]
+            rows = rows[1:]
+    width = len(header) if header else len(first)
+    if width not in (2, 3):
+        raise SynthprintError(f"{source}:{rows[0][0] if rows else 1}: expected 'name,label', "
+                              f"'name,score' or 'name,score,label', got {width} columns")
+    if header:
+        unknown = [h for h in header[1:] if h not in _SCORE_COLS + _LABEL_COLS]
+        if unknown or header[0] not in _NAME_COLS:
+            raise SynthprintError(
+                f"{source}:1: header {','.join(header)!r} not understood; name the columns "
+                "'name,label', 'name,score' or 'name,score,label'")
+        score_col = next((i for i, h in enumerate(header) if h in _SCORE_COLS), None)
+        label_col = next((i for i, h in enumerate(header) if h in _LABEL_COLS), None)
+    else:
+        score_col, label_col = (1, 2) if width == 3 else (1, None)
+    names, values = [], []
+    seen: dict[str, int] = {}
+    for lineno, toks in rows:
+        if len(toks) != width:
+            raise SynthprintError(f"{source}:{lineno}: {len(toks)} columns where {width} are "
+                                  "expected")
+        if toks[0] in seen:
+            raise SynthprintError(f"{source}:{lineno}: {toks[0]} is given twice (first on line "
+                                  f"{seen[toks[0]]})")
+        seen[toks[0]] = lineno
+        names.append(toks[0])
+        values.append([_number(t, source, lineno) for t in toks[1:]])
+    vals = np.array(values, dtype=np.float64)
+    scores = vals[:, score_col - 1] if score_col is not None else None
+    labels = vals[:, label_col - 1] if label_col is not None else None
+    if header is None and width == 2 and np.all(scores == np.round(scores)):
+        labels, scores = scores, None
+    if labels is not None:
+        if not np.all(labels == np.round(labels)):
+            raise SynthprintError(f"{source}: the label column holds non-integer values")
+        labels = labels.astype(np.int64)
+    return Predictions(names, labels, scores, source)
+
+
+@dataclass
+class Evaluation:
+    """A run scored against the truth: the metrics ``table``, ``task`` (binary/multiclass),
+    the aligned ``names`` (truth names, natural order), ``matched_by`` ("name" or "stem")."""
+
+    table: MetricTable
+    task: str
+    names: list[str]
+    matched_by: str
+    notes: list[str] = field(default_factory=list)
+
+
+def _align(pred: Predictions, truth: dict[str, int], truth_path: str
+           ) -> tuple[list[str], np.ndarray, str]:
+    """Index into ``pred`` of each truth name (natural order), and how names were matched."""
+    index = {n: i for i, n in enumerate(pred.names)}
+    truth_names = sorted(truth, key=natural_key)
+    matched_by = "name"
+    keys = truth_names
+    no_ext_run = not any(PurePosixPath(n).suffix for n in pred.names)
+    if not set(pred.names) & set(truth_names) and no_ext_run:
+        stems: dict[str, str] = {}
+        for n in truth_names:
+            s = PurePosixPath(n).stem
+            if s in stems:
+                raise SynthprintError(f"{truth_path}: {stems[s]} and {n} share the id {s}; "
+                                      "cannot match a 2023 run (ids without extension)")
+            stems[s] = n
+        keys = [PurePosixPath(n).stem for n in truth_names]
+        matched_by = "stem"
+    missing = [k for k in keys if k not in index]
+    extra = sorted(set(index) - set(keys), key=natural_key)
+    if missing or extra:
+        parts = []
+        if missing:
+            parts.append(f"{pred.source}: lacks {len(missing)} of the {len(keys)} images of "
+                         f"{truth_path} (first: {missing[0]})")
+        if extra:
+            parts.append(f"names {len(extra)} images {truth_path} does not have (first: "
+                         f"{extra[0]})")
+        raise SynthprintError("; ".join(parts) + "; the run and the truth must name the same "
+                              "images (2023 ids without extension match by name stem)")
+    return truth_names, np.array([index[k] for k in keys], dtype=np.int64), matched_by
+
+
+def evaluate_run(run: str | Path, truth: str | Path, *, task: str | None = None,
+                 n_boot: int = 1000, seed: int = 0) -> Evaluation:
+    """Metrics of a run (or scores CSV) against a ``name,label`` truth file.
+
+    Names match exactly; when they share none and the run's names have no extension (a 2023
+    run), they match by the truth names' stems, which the result says (``matched_by``). The task
+    is binary when every truth label is 0 or 1, else multiclass (``task`` overrides).
+    """
+    truth_map = read_labels_csv(truth)
+    pred = read_predictions(run)
+    names, idx, matched_by = _align(pred, truth_map, str(truth))
+    y = np.array([truth_map[n] for n in names], dtype=np.int64)
+    if task is None:
+        task = "binary" if np.isin(y, (0, 1)).all() else "multiclass"
+    if task not in ("binary", "multiclass"):
+        raise SynthprintError(f"task must be binary or multiclass, got {task!r}")
+    notes = []
+    if matched_by == "stem":
+        notes.append("run ids have no extension (2023 run): matched to truth names by stem")
+    labels = None if pred.labels is None else pred.labels[idx]
+    scores = None if pred.scores is None else pred.scores[idx]
+    if task == "binary":
+        if labels is not None and not np.isin(labels, (0, 1)).all():
+            bad = sorted(set(labels.tolist()) - {0, 1})[:5]
+            raise SynthprintError(f"{pred.source}: labels {bad} are not 0/1, but {truth} is a "
+                                  "binary (membership) truth")
+        table = binary_metrics(y, labels, scores, n_boot=n_boot, seed=seed)
+    else:
+        if labels is None:
+            raise SynthprintError(f"{pred.source}: has scores only, but {truth} is multiclass; "
+                                  "multiclass runs need 'name,label' rows")
+        if scores is not None:
+            notes.append("scores ignored: multiclass metrics use the labels")
+        table = multiclass_metrics(y, labels, n_boot=n_boot, seed=seed)
+    return Evaluation(table, task, names, matched_by, notes)

@@ -1,0 +1,126 @@
+"""``synthprint evaluate`` and ``synthprint validate`` through typer's CliRunner."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from sklearn import metrics as skm
+from typer.testing import CliRunner
+
+from synthprint.cli import app
+from synthprint.errors import SynthprintError
+from synthprint.evaluation.runs import evaluate_run, read_predictions
+from synthprint.io import demo_path, read_labels_csv
+from synthprint.io.submission import write_run
+
+runner = CliRunner()
+CASES = Path(__file__).parent / "fixtures" / "imageclef2023-task1-validator-cases"
+MEMBERSHIP_TRUTH = demo_path("membership") / "truth" / "real_unknown.csv"
+ATTRIBUTION_TRUTH = demo_path("attribution") / "truth" / "generated_unknown.csv"
+
+
+def _json(args):
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def _values(out):
+    return {m["name"]: m["value"] for m in out["metrics"]}
+
+
+def test_truth_against_itself_gives_kappa_1():
+    out = _json(["evaluate", "--run", str(MEMBERSHIP_TRUTH), "--truth", str(MEMBERSHIP_TRUTH),
+                 "--json", "--n-boot", "200"])
+    assert out["task"] == "binary" and out["n"] == 30
+    assert _values(out)["kappa"] == 1.0 and _values(out)["f1"] == 1.0
+    k = next(m for m in out["metrics"] if m["name"] == "kappa")
+    assert k["low"] == k["high"] == 1.0
+    out = _json(["evaluate", "--run", str(ATTRIBUTION_TRUTH), "--truth", str(ATTRIBUTION_TRUTH),
+                 "--json", "--n-boot", "50"])
+    assert out["task"] == "multiclass" and _values(out)["accuracy"] == 1.0
+    assert _values(out)["macro_f1"] == 1.0
+    assert np.trace(out["confusion"]) == 50
+
+
+def test_evaluate_a_2023_zip_run_matches_by_stem(tmp_path):
+    truth = read_labels_csv(MEMBERSHIP_TRUTH)
+    names = sorted(truth)
+    flipped = [1 - truth[n] if i < 5 else truth[n] for i, n in enumerate(names)]
+    run = write_run(tmp_path / "run.zip", names, flipped, edition=2023, task="membership")
+    out = _json(["evaluate", "--run", str(run), "--truth", str(MEMBERSHIP_TRUTH), "--json",
+                 "--n-boot", "0"])
+    assert out["matched_by"] == "stem"
+    y = [truth[n] for n in names]
+    assert _values(out)["kappa"] == pytest.approx(skm.cohen_kappa_score(y, flipped), abs=1e-12)
+    result = runner.invoke(app, ["evaluate", "--run", str(run), "--truth",
+                                 str(MEMBERSHIP_TRUTH)])
+    assert result.exit_code == 0 and "Cohen's kappa" in result.output
+    assert "matched to truth names by stem" in result.output
+
+
+def test_evaluate_a_scores_csv(tmp_path):
+    truth = read_labels_csv(MEMBERSHIP_TRUTH)
+    names = sorted(truth)
+    rng = np.random.default_rng(0)
+    y = np.array([truth[n] for n in names])
+    scores = y + rng.normal(0, 0.8, len(y))
+    lines = ["name,score,label"] + [f"{n},{s:.6f},{int(s > 0.5)}" for n, s in
+                                    zip(names, scores)]
+    path = tmp_path / "scores.csv"
+    path.write_text("\n".join(lines) + "\n")
+    out = _json(["evaluate", "--run", str(path), "--truth", str(MEMBERSHIP_TRUTH), "--json",
+                 "--n-boot", "100"])
+    vals = _values(out)
+    rounded = np.round(scores, 6)
+    assert vals["roc_auc"] == pytest.approx(skm.roc_auc_score(y, rounded), abs=1e-12)
+    assert vals["kappa"] == pytest.approx(skm.cohen_kappa_score(y, rounded > 0.5), abs=1e-12)
+    assert "tpr@1%fpr" in vals and out["roc"]["thresholds"][0] is None
+    only = tmp_path / "only.csv"
+    only.write_text("\n".join(f"{n},{s:.6f}" for n, s in zip(names, scores)))
+    ev = evaluate_run(only, MEMBERSHIP_TRUTH, n_boot=0)
+    assert "kappa" not in ev.table and ev.table.value("roc_auc") is not None
+    result = runner.invoke(app, ["evaluate", "--run", str(only), "--truth",
+                                 str(MEMBERSHIP_TRUTH), "--n-boot", "100"])
+    assert result.exit_code == 0 and "ROC AUC" in result.output
+
+
+def test_evaluate_errors_are_one_line_exit_2(tmp_path):
+    part = tmp_path / "part.csv"
+    part.write_text("real_unknown_0001.png,1\n")
+    result = runner.invoke(app, ["evaluate", "--run", str(part), "--truth",
+                                 str(MEMBERSHIP_TRUTH)])
+    assert result.exit_code == 2 and "lacks 29" in result.output
+    bad = tmp_path / "bad.csv"
+    bad.write_text("a.png,x\n")
+    with pytest.raises(SynthprintError, match="bad.csv:1"):
+        read_predictions(bad)
+
+
+def test_validate_cli_exit_codes_and_line_numbers(tmp_path):
+    ids = str(CASES / "image_ids.txt")
+    ok = runner.invoke(app, ["validate", str(CASES / "00_2_OK.csv"), "--ids", ids])
+    assert ok.exit_code == 0 and "valid 2023 membership run" in ok.output
+    bad = runner.invoke(app, ["validate", str(CASES / "02_1_wrong_figure_id.csv"),
+                              "--ids", ids])
+    assert bad.exit_code == 1
+    assert "02_1_wrong_figure_id.csv:28: 'aaaaaaaa' is not an id" in bad.output
+    assert "--all" in bad.output
+    run = tmp_path / "run.csv"
+    run.write_bytes((CASES / "00_1_OK.csv").read_bytes().replace(b",1\n", b",1.0\n", 2))
+    every = runner.invoke(app, ["validate", str(run), "--ids", ids, "--all"])
+    assert every.exit_code == 1 and every.output.count("1 instead of 1.0") == 2
+    # the demo truth is a valid 2025 run, not a valid 2023 one
+    folder = str(demo_path("membership"))
+    assert runner.invoke(app, ["validate", str(MEMBERSHIP_TRUTH), "--images", folder]
+                         ).exit_code == 0
+    r23 = runner.invoke(app, ["validate", str(MEMBERSHIP_TRUTH), "--images", folder,
+                              "--edition", "2023"])
+    assert r23.exit_code == 1 and "no file extension" in r23.output
+    missing = runner.invoke(app, ["validate", str(tmp_path / "nope.csv"), "--ids", ids])
+    assert missing.exit_code == 2 and "not found" in missing.output
+    neither = runner.invoke(app, ["validate", str(run)])
+    assert neither.exit_code == 2 and "--images" in neither.output
