@@ -1,7 +1,7 @@
 """Command line: ``synthprint`` (typer). Each command lives in its own module and only wires
 the library together; importing this package registers them all."""
 
-from synthprint.cli import demo, evaluate, info, validate  # noqa: F401  (register commands)
+from synthprint.cli import attribute, demo, evaluate, info, validate  # noqa: F401  (register commands)
 from synthprint.cli._app import app, main
 
 __all__ = ["app", "main"]
