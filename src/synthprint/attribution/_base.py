@@ -69,7 +69,8 @@ class AttributionEstimator(ClassifierMixin, BaseEstimator):
 
     def predict(self, images: np.ndarray) -> np.ndarray:
         """Most probable subset of each image: (M,) int64, values from ``classes_``."""
-        return self.classes_[np.argmax(self.predict_proba(images), axis=1)]
+        proba = self.predict_proba(images)
+        return self.classes_[np.argmax(proba, axis=1)]
 
 
 def softmax(scores: np.ndarray) -> np.ndarray:

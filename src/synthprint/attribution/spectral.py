@@ -118,7 +118,7 @@ class SpectralFingerprint(AttributionEstimator):
         generated, subsets, _, _ = self._check_fit(generated, subsets, real, real_subsets)
         self.model_ = make_pipeline(StandardScaler(),
                                     LogisticRegression(C=self.C, max_iter=5000))
-        features = self.features(generated)
+        features = self.features(generated).astype(np.float64)
         self.model_.fit(features, subsets)
         self.n_features_ = features.shape[1]
         return self
@@ -126,4 +126,4 @@ class SpectralFingerprint(AttributionEstimator):
     def predict_proba(self, images: np.ndarray) -> np.ndarray:
         """(M, K) float64 probabilities, columns in ``classes_`` order, rows sum to 1."""
         images = self._check_predict(images)
-        return self.model_.predict_proba(self.features(images))
+        return self.model_.predict_proba(self.features(images).astype(np.float64))
