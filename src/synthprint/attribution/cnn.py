@@ -139,8 +139,11 @@ class FingerprintCNN(AttributionEstimator):
     patch : side of the lossless patchify stem (image side must be divisible by it).
     sigma : Gaussian width (pixels) of the residual input channel.
     epochs : maximum training epochs.
-    patience : stop after this many epochs without a lower held-out log-loss.
-    batch_size : generated images per step (plus half as many real images when
+    patience : stop after this many epochs without a lower held-out log-loss, counted only
+        from ``min_epochs`` on.
+    min_epochs : epochs always trained (default: half of ``epochs``); before the one-cycle
+        learning rate has peaked the held-out loss says little.
+    batch_size : generated images per step (plus a quarter as many real images when
         ``real_weight > 0``).
     lr : peak learning rate of the one-cycle AdamW schedule.
     weight_decay, dropout : regularisation.
@@ -162,7 +165,8 @@ class FingerprintCNN(AttributionEstimator):
     """
 
     def __init__(self, widths: tuple[int, ...] = (16, 32, 64, 64), patch: int = 4,
-                 sigma: float = 1.0, epochs: int = 30, patience: int = 8,
+                 sigma: float = 1.0, epochs: int = 24, patience: int = 6,
+                 min_epochs: int | None = None,
                  batch_size: int = 32, lr: float = 3e-3, weight_decay: float = 1e-4,
                  dropout: float = 0.3, flips: bool = True, max_shift: int = 4,
                  real_weight: float = 0.3, validation_fraction: float = 0.2, seed: int = 0,
@@ -172,6 +176,7 @@ class FingerprintCNN(AttributionEstimator):
         self.sigma = sigma
         self.epochs = epochs
         self.patience = patience
+        self.min_epochs = min_epochs
         self.batch_size = batch_size
         self.lr = lr
         self.weight_decay = weight_decay
@@ -253,9 +258,9 @@ class FingerprintCNN(AttributionEstimator):
                                            self.max_shift))
             loss = F.cross_entropy(net(xb), torch.from_numpy(y[batch]))
             if real is not None:
-                half = max(1, self.batch_size // 2)
-                start = (step * half) % len(real_order)
-                rb = real_order[start:start + half]
+                quarter = max(1, self.batch_size // 4)
+                start = (step * quarter) % len(real_order)
+                rb = real_order[start:start + quarter]
                 xr = _to_tensor(torch, augment(real[rb], rng, self.flips,
                                                self.max_shift))
                 loss = loss + self.real_weight * F.cross_entropy(
@@ -276,7 +281,9 @@ class FingerprintCNN(AttributionEstimator):
             self._best_state = copy.deepcopy(net.state_dict())
             self.best_epoch_ = epoch
             return True
-        self._wait += 1
+        min_epochs = self.epochs // 2 if self.min_epochs is None else self.min_epochs
+        if epoch >= min_epochs:
+            self._wait += 1
         return self._wait < self.patience
 
     def _proba(self, torch, net, images: np.ndarray, batch: int = 64,

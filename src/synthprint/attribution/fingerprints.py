@@ -77,6 +77,18 @@ def noise_residual(images: np.ndarray, sigma: float = 1.0) -> np.ndarray:
     return out
 
 
+def flat_power(x: np.ndarray, workers: int | None = None) -> np.ndarray:
+    """Power spectrum of each mean-removed image on the rfft2 half-plane, one column each.
+
+    x : (n, S, S) float32 0..1 -> (S * (S//2 + 1), n) float32, ``|FFT|^2 / S^2``.
+    """
+    size = x.shape[1]
+    f = scipy.fft.rfft2(x - x.mean(axis=(1, 2), keepdims=True), workers=workers)
+    power = (f.real ** 2 + f.imag ** 2).reshape(len(x), -1).T
+    power *= np.float32(1.0 / (size * size))
+    return power
+
+
 @lru_cache(maxsize=8)
 def _radial_matrix(size: int) -> tuple[scipy.sparse.csr_matrix, int]:
     """Sparse (size * (size//2 + 1), n_bins) matrix averaging an rfft2 power map per radius.
@@ -125,11 +137,7 @@ def radial_power_spectrum(images: np.ndarray, *, log: bool = True,
     mat, n_bins = _radial_matrix(size)
     out = np.empty((len(images), n_bins), dtype=np.float32)
     for sl in _chunks(len(images)):
-        x = as_float(images[sl])
-        x = x - x.mean(axis=(1, 2), keepdims=True)
-        f = scipy.fft.rfft2(x, workers=workers)
-        power = (f.real ** 2 + f.imag ** 2) * np.float32(1.0 / (size * size))
-        out[sl] = (mat.T @ power.reshape(len(x), -1).T).T
+        out[sl] = (mat.T @ flat_power(as_float(images[sl]), workers)).T
     if log:
         np.log(out + _EPS, out=out)
     return out
@@ -178,11 +186,7 @@ def grid_power_spectrum(images: np.ndarray, grid: int = 16, *, log: bool = True,
     mat = _grid_matrix(size, grid)
     out = np.empty((len(images), mat.shape[1]), dtype=np.float32)
     for sl in _chunks(len(images)):
-        x = as_float(images[sl])
-        x = x - x.mean(axis=(1, 2), keepdims=True)
-        f = scipy.fft.rfft2(x, workers=workers)
-        power = (f.real ** 2 + f.imag ** 2) * np.float32(1.0 / (size * size))
-        out[sl] = (mat.T @ power.reshape(len(x), -1).T).T
+        out[sl] = (mat.T @ flat_power(as_float(images[sl]), workers)).T
     if log:
         np.log(out + _EPS, out=out)
     return out
@@ -208,15 +212,23 @@ def block_dct_energy(images: np.ndarray, block: int = 8, *, log: bool = True) ->
     images = check_stack(images)
     n, size = len(images), images.shape[1]
     m = size // block
+    basis = _dct_matrix(block)
     out = np.empty((n, block * block), dtype=np.float32)
     for sl in _chunks(n):
         x = as_float(images[sl])[:, : m * block, : m * block]
-        tiles = x.reshape(len(x), m, block, m, block)
-        coef = scipy.fft.dctn(tiles, type=2, axes=(2, 4), norm="ortho")
-        out[sl] = np.mean(coef * coef, axis=(1, 3)).reshape(len(x), -1)
+        tiles = x.reshape(len(x), m, block, m, block)      # (n, tile row, y, tile col, x)
+        coef = np.swapaxes(tiles @ basis.T, 2, 4) @ basis.T  # (n, tile row, v, tile col, u)
+        energy = np.mean(coef * coef, axis=(1, 3))          # (n, v, u)
+        out[sl] = np.swapaxes(energy, 1, 2).reshape(len(x), -1)
     if log:
         np.log(out + _EPS, out=out)
     return out
+
+
+@lru_cache(maxsize=4)
+def _dct_matrix(block: int) -> np.ndarray:
+    """Orthonormal DCT-II matrix (block, block) float32: row u is frequency u."""
+    return scipy.fft.dct(np.eye(block), type=2, norm="ortho", axis=0).astype(np.float32)
 
 
 def intensity_histogram(images: np.ndarray, bins: int = 32) -> np.ndarray:
@@ -247,6 +259,7 @@ __all__ = [
     "as_float",
     "block_dct_energy",
     "check_stack",
+    "flat_power",
     "grid_power_spectrum",
     "intensity_histogram",
     "noise_residual",

@@ -15,7 +15,7 @@ from sklearn.model_selection import StratifiedKFold
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from synthprint.attribution._base import AttributionEstimator, chunk_slices
+from synthprint.attribution._base import AttributionEstimator, map_chunks
 from synthprint.attribution.fingerprints import CHUNK, noise_residual
 
 
@@ -56,6 +56,7 @@ class ResidualFingerprint(AttributionEstimator):
     calibration_folds : folds for the cross-fitted similarities that the probability model
         is trained on (at most the smallest subset's count).
     C : inverse regularisation of the logistic regression on the similarities.
+    n_jobs : threads for predictions (default: all cores of this process).
     verbose : progress bars for long predictions.
 
     Attributes
@@ -66,11 +67,12 @@ class ResidualFingerprint(AttributionEstimator):
     """
 
     def __init__(self, sigma: float = 1.0, center: bool = True, calibration_folds: int = 5,
-                 C: float = 1.0, verbose: bool = False):
+                 C: float = 1.0, n_jobs: int | None = None, verbose: bool = False):
         self.sigma = sigma
         self.center = center
         self.calibration_folds = calibration_folds
         self.C = C
+        self.n_jobs = n_jobs
         self.verbose = verbose
 
     def fit(self, generated: np.ndarray, subsets: np.ndarray, real: np.ndarray | None = None,
@@ -105,11 +107,13 @@ class ResidualFingerprint(AttributionEstimator):
     def similarities(self, images: np.ndarray) -> np.ndarray:
         """Cosine similarity of each image's residual with each fingerprint: (M, K) float64."""
         images = self._check_predict(images)
-        out = np.empty((len(images), len(self.classes_)), dtype=np.float64)
-        for sl in chunk_slices(len(images), CHUNK, "residual fingerprints", self.verbose):
-            out[sl] = self._similarities(unit_residuals(images[sl], self.sigma),
-                                         self.fingerprints_)
-        return out
+        def work(sl: slice) -> np.ndarray:
+            return self._similarities(unit_residuals(images[sl], self.sigma),
+                                      self.fingerprints_)
+
+        return np.vstack(map_chunks(work, len(images), CHUNK // 4, n_jobs=self.n_jobs,
+                                    description="residual fingerprints",
+                                    verbose=self.verbose))
 
     def predict_proba(self, images: np.ndarray) -> np.ndarray:
         """(M, K) float64 probabilities, columns in ``classes_`` order, rows sum to 1."""

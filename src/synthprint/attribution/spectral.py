@@ -14,12 +14,11 @@ standardised and fed to a multinomial logistic regression.
 from __future__ import annotations
 
 import numpy as np
-import scipy.fft
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from synthprint.attribution._base import AttributionEstimator, chunk_slices
+from synthprint.attribution._base import AttributionEstimator, map_chunks
 from synthprint.attribution.fingerprints import (
     CHUNK,
     _grid_matrix,
@@ -27,6 +26,7 @@ from synthprint.attribution.fingerprints import (
     as_float,
     block_dct_energy,
     check_stack,
+    flat_power,
     intensity_histogram,
     noise_residual,
 )
@@ -36,7 +36,7 @@ PARTS = ("radial", "grid", "dct", "histogram")
 
 def spectral_features(images: np.ndarray, parts: tuple[str, ...] = PARTS, *, grid: int = 16,
                       sigma: float = 1.0, histogram_bins: int = 32,
-                      verbose: bool = False) -> np.ndarray:
+                      n_jobs: int | None = None, verbose: bool = False) -> np.ndarray:
     """The feature vector of :class:`SpectralFingerprint` for each image.
 
     One FFT per image serves both spectra. Parameters as in
@@ -47,7 +47,8 @@ def spectral_features(images: np.ndarray, parts: tuple[str, ...] = PARTS, *, gri
 
     images : (N, S, S) uint8 -> (N, F) float32, the parts concatenated in the order given
     (radial without the zero-frequency bin: S//2; grid: grid*grid//2; dct: 64;
-    histogram: histogram_bins).
+    histogram: histogram_bins). Chunks of images run in ``n_jobs`` threads (default: all
+    cores); the result does not depend on ``n_jobs``.
     """
     images = check_stack(images)
     unknown = set(parts) - set(PARTS)
@@ -56,15 +57,12 @@ def spectral_features(images: np.ndarray, parts: tuple[str, ...] = PARTS, *, gri
     size = images.shape[1]
     radial = _radial_matrix(size)[0][:, 1:].T.tocsr() if "radial" in parts else None
     cells = _grid_matrix(size, grid).T.tocsr() if "grid" in parts else None
-    blocks = []
-    for sl in chunk_slices(len(images), CHUNK, "spectral features", verbose):
+
+    def work(sl: slice) -> np.ndarray:
         x = as_float(images[sl])
         cols: dict[str, np.ndarray] = {}
         if radial is not None or cells is not None:
-            centred = x - x.mean(axis=(1, 2), keepdims=True)
-            f = scipy.fft.rfft2(centred)
-            power = (f.real ** 2 + f.imag ** 2).reshape(len(x), -1).T
-            power *= np.float32(1.0 / (size * size))
+            power = flat_power(x)
             if radial is not None:
                 cols["radial"] = np.log((radial @ power).T + 1e-12)
             if cells is not None:
@@ -73,8 +71,10 @@ def spectral_features(images: np.ndarray, parts: tuple[str, ...] = PARTS, *, gri
             cols["dct"] = block_dct_energy(noise_residual(x, sigma))
         if "histogram" in parts:
             cols["histogram"] = intensity_histogram(images[sl], histogram_bins)
-        blocks.append(np.hstack([cols[p] for p in parts]).astype(np.float32))
-    return np.vstack(blocks)
+        return np.hstack([cols[p] for p in parts]).astype(np.float32)
+
+    return np.vstack(map_chunks(work, len(images), CHUNK // 4, n_jobs=n_jobs,
+                                description="spectral features", verbose=verbose))
 
 
 class SpectralFingerprint(AttributionEstimator):
@@ -87,6 +87,7 @@ class SpectralFingerprint(AttributionEstimator):
     grid : cells per axis of the 2-D spectrum grid.
     sigma : Gaussian denoiser width (pixels) for the residual of the DCT part.
     C : inverse L2 regularisation of the logistic regression (on standardised features).
+    n_jobs : threads for feature extraction (default: all cores of this process).
     verbose : progress bars while extracting features.
 
     Attributes
@@ -97,17 +98,18 @@ class SpectralFingerprint(AttributionEstimator):
     """
 
     def __init__(self, parts: tuple[str, ...] = PARTS, grid: int = 16, sigma: float = 1.0,
-                 C: float = 0.1, verbose: bool = False):
+                 C: float = 0.1, n_jobs: int | None = None, verbose: bool = False):
         self.parts = parts
         self.grid = grid
         self.sigma = sigma
         self.C = C
+        self.n_jobs = n_jobs
         self.verbose = verbose
 
     def features(self, images: np.ndarray) -> np.ndarray:
         """(N, F) float32 feature vectors (see :func:`spectral_features`)."""
         return spectral_features(images, tuple(self.parts), grid=self.grid, sigma=self.sigma,
-                                 verbose=self.verbose)
+                                 n_jobs=self.n_jobs, verbose=self.verbose)
 
     def fit(self, generated: np.ndarray, subsets: np.ndarray, real: np.ndarray | None = None,
             real_subsets: np.ndarray | None = None) -> SpectralFingerprint:
