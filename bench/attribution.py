@@ -6,13 +6,17 @@ macro specificity with 95% bootstrap intervals (truth/ is read only to report th
 confusion matrix, the time to fit on the whole train split, and prediction throughput measured
 on ``--throughput-n`` images (the test images repeated), extrapolated to 25,000 images.
 
+``--per-subset N`` adds a run with only N labelled generated images per subset (the real
+images and the test split unchanged), to see how each method copes with fewer labels.
+
 ``--native64`` adds a control: every image reduced to 64 px by 4x4 means (the generators'
 own resolution, undoing most of the 64 -> 256 bilinear upsampling). A method that keeps its
 accuracy there does not depend on artefacts of the upsampling.
 
 Not a test: it takes minutes. Prints a markdown table and writes bench/out/attribution.json.
 
-    python bench/attribution.py [--methods a,b] [--cv-folds 5] [--native64] [--quiet]
+    python bench/attribution.py [--methods a,b] [--cv-folds 5] [--native64]
+                                [--per-subset N] [--quiet]
 """
 
 from __future__ import annotations
@@ -94,6 +98,15 @@ def evaluate_method(name: str, data: dict, *, cv_folds: int, seed: int, throughp
     return row
 
 
+def subsample(data: dict, per_subset: int, seed: int) -> dict:
+    """Keep ``per_subset`` labelled generated images of each subset (seeded random pick)."""
+    rng = np.random.default_rng(seed)
+    keep = np.sort(np.concatenate([
+        rng.choice(np.flatnonzero(data["yG"] == c), per_subset, replace=False)
+        for c in np.unique(data["yG"])]))
+    return {**data, "G": data["G"][keep], "yG": data["yG"][keep]}
+
+
 def load(root: Path, native64: bool) -> dict:
     bench = load_benchmark(root, quiet=True)
     gi = bench.train.indices(Role.GENERATED_SUBSET)
@@ -145,6 +158,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--throughput-n", type=int, default=2000)
     ap.add_argument("--native64", action="store_true")
+    ap.add_argument("--per-subset", type=int, default=0,
+                    help="also run with only this many labelled generated images per subset")
     ap.add_argument("--quiet", action="store_true")
     args = ap.parse_args(argv)
     methods = [m for m in args.methods.split(",") if m]
@@ -156,9 +171,14 @@ def main(argv: list[str] | None = None) -> int:
     OUT.mkdir(parents=True, exist_ok=True)
     results, text = {}, []
     for root in roots:
-        for native in ([False, True] if args.native64 else [False]):
+        variants = [(False, 0)] + ([(True, 0)] if args.native64 else []) \
+            + ([(False, args.per_subset)] if args.per_subset else [])
+        for native, per_subset in variants:
             data = load(root, native)
             title = f"{root.name}" + (" (64 px control: 4x4 means)" if native else "")
+            if per_subset:
+                data = subsample(data, per_subset, args.seed)
+                title += f" (only {per_subset} labelled generated images per subset)"
             rows = []
             for name in methods:
                 print(f"{title}: {name} ...", file=sys.stderr, flush=True)

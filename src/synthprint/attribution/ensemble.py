@@ -1,7 +1,11 @@
 """Combine attribution estimators, optionally with guarded pseudo-labelling of unlabelled images.
 
 The members' probabilities are pooled geometrically (a weighted mean of log-probabilities,
-renormalised), so a member that is sure and right is not drowned by one that is unsure.
+renormalised), so a member that is sure and right is not drowned by one that is unsure. With
+``weights="cv"`` (the default) the weights are chosen by cross-validation on the labelled
+images: each member's out-of-fold probabilities are pooled with every weight vector on a grid
+over the simplex, and the one with the lowest out-of-fold log-loss wins (ties go to the most
+even weights).
 
 Pseudo-labelling (the 2025 runner-up's idea) adds the unlabelled test images that the
 ensemble is confident about to the training set, with their predicted subsets. It is guarded
@@ -9,13 +13,15 @@ by a held-out fold of the *labelled* images: the fold is never trained on and ne
 pseudo-labelled; the members are fitted once without and once with the pseudo-labels (both
 on the rest of the labelled images), and the pseudo-labels are kept only if the held-out
 accuracy does not fall and its log-loss does not rise. The decision never looks at the
-images it is scored on, so it cannot inflate its own score.
+images it is scored on, so it cannot inflate its own score. (The pooling weights stay those
+chosen on all labelled images; both arms of the comparison use the same ones.)
 """
 
 from __future__ import annotations
 
 import numpy as np
 from sklearn.base import clone
+from sklearn.model_selection import StratifiedKFold
 
 from synthprint.attribution._base import AttributionEstimator
 from synthprint.attribution.fingerprints import check_stack
@@ -41,6 +47,22 @@ def _log_loss(proba: np.ndarray, y_index: np.ndarray) -> float:
     return float(-np.mean(np.log(np.maximum(proba[np.arange(len(y_index)), y_index], 1e-12))))
 
 
+def simplex_grid(n: int, step: float) -> np.ndarray:
+    """All weight vectors of ``n`` non-negative multiples of ``step`` summing to 1:
+    (G, n) float64, in lexicographic order of the integer counts."""
+    total = int(round(1.0 / step))
+
+    def rec(k: int, left: int):
+        if k == 1:
+            yield (left,)
+            return
+        for first in range(left, -1, -1):
+            for rest in rec(k - 1, left - first):
+                yield (first, *rest)
+
+    return np.array(list(rec(n, total)), dtype=np.float64) / total
+
+
 class Ensemble(AttributionEstimator):
     """Geometric pooling of several attribution estimators, with optional pseudo-labels.
 
@@ -48,7 +70,10 @@ class Ensemble(AttributionEstimator):
     ----------
     estimators : list of (name, estimator) pairs; ``None`` = :func:`default_members`.
         Each is cloned before fitting.
-    weights : one weight per member (normalised to sum 1); ``None`` = equal.
+    weights : ``"cv"`` (weights chosen by cross-validated log-loss, see the module
+        docstring), one weight per member (normalised to sum 1), or ``None`` (equal).
+    cv_folds : folds for ``weights="cv"`` (at most the smallest subset's count).
+    weight_step : spacing of the weight grid for ``weights="cv"``.
     pseudo_label : use the ``unlabelled`` images given to :meth:`fit`.
     threshold : minimum pooled probability for an unlabelled image to get a pseudo-label.
     max_unlabelled : at most this many unlabelled images (a seeded random sample) are
@@ -63,17 +88,22 @@ class Ensemble(AttributionEstimator):
     classes_ : (K,) int64 subset numbers.
     estimators_ : fitted members, in order.
     weights_ : (n_members,) float64 normalised weights.
+    cv_scores_ : for ``weights="cv"``: dict with each member's out-of-fold accuracy and
+        log-loss and the pooled out-of-fold accuracy and log-loss at ``weights_``.
     pseudo_labelling_ : dict describing the pseudo-labelling decision (``None`` when not
         attempted): n_unlabelled, n_pseudo, holdout sizes, accuracies and log-losses
         without / with, accepted, and n_pseudo_final (pseudo-labels in the final fit).
     """
 
     def __init__(self, estimators: list[tuple[str, AttributionEstimator]] | None = None,
-                 weights: list[float] | None = None, pseudo_label: bool = False,
+                 weights: list[float] | str | None = "cv", cv_folds: int = 5,
+                 weight_step: float = 0.1, pseudo_label: bool = False,
                  threshold: float = 0.95, max_unlabelled: int = 2000,
                  holdout_fraction: float = 0.2, seed: int = 0, verbose: bool = False):
         self.estimators = estimators
         self.weights = weights
+        self.cv_folds = cv_folds
+        self.weight_step = weight_step
         self.pseudo_label = pseudo_label
         self.threshold = threshold
         self.max_unlabelled = max_unlabelled
@@ -122,8 +152,15 @@ class Ensemble(AttributionEstimator):
         """
         generated, subsets, real, real_subsets = self._check_fit(
             generated, subsets, real, real_subsets)
-        n_members = len(self.estimators) if self.estimators is not None else 2
-        w = np.ones(n_members) if self.weights is None else np.asarray(self.weights, float)
+        n_members = len(self._members())
+        self.cv_scores_ = None
+        if isinstance(self.weights, str):
+            if self.weights != "cv":
+                raise ValueError(f"weights must be 'cv', a list or None, got {self.weights!r}")
+            w = self._cv_weights(generated, subsets, real, real_subsets, n_members)
+        else:
+            w = np.ones(n_members) if self.weights is None \
+                else np.asarray(self.weights, float)
         if w.shape != (n_members,) or np.any(w < 0) or w.sum() <= 0:
             raise ValueError(f"weights must be {n_members} non-negative numbers, got "
                              f"{self.weights}")
@@ -134,6 +171,34 @@ class Ensemble(AttributionEstimator):
             unlabelled = check_stack(unlabelled, "unlabelled")
             self._pseudo_label(generated, subsets, real, real_subsets, unlabelled)
         return self
+
+    def _cv_weights(self, generated, subsets, real, real_subsets, n_members) -> np.ndarray:
+        y = np.searchsorted(self.classes_, subsets)
+        if n_members == 1:
+            return np.ones(1)
+        folds = int(min(self.cv_folds, np.bincount(y).min()))
+        if folds < 2:
+            return np.ones(n_members)
+        oof = np.zeros((n_members, len(y), len(self.classes_)))
+        cv = StratifiedKFold(folds, shuffle=True, random_state=self.seed)
+        for tr, te in cv.split(np.zeros(len(y)), y):
+            for m, est in enumerate(self._fit_members(generated[tr], subsets[tr], real,
+                                                      real_subsets)):
+                oof[m, te] = est.predict_proba(generated[te])
+        grid = simplex_grid(n_members, self.weight_step)
+        losses = np.array([_log_loss(pool_log_probabilities(list(oof), w), y) for w in grid])
+        evenness = np.abs(grid - 1.0 / n_members).sum(axis=1)
+        best = np.lexsort((evenness, np.round(losses, 9)))[0]
+        pooled = pool_log_probabilities(list(oof), grid[best])
+        names = [name for name, _ in self._members()]
+        self.cv_scores_ = {
+            "members": {n: {"accuracy": float(np.mean(p.argmax(1) == y)),
+                            "log_loss": _log_loss(p, y)} for n, p in zip(names, oof)},
+            "pooled": {"accuracy": float(np.mean(pooled.argmax(1) == y)),
+                       "log_loss": float(losses[best])},
+            "folds": folds,
+        }
+        return grid[best]
 
     def _pseudo_label(self, generated, subsets, real, real_subsets, unlabelled):
         rng = np.random.default_rng(self.seed)
@@ -184,4 +249,4 @@ class Ensemble(AttributionEstimator):
         return self._pool(self.estimators_, images)
 
 
-__all__ = ["Ensemble", "default_members", "pool_log_probabilities"]
+__all__ = ["Ensemble", "default_members", "pool_log_probabilities", "simplex_grid"]

@@ -53,17 +53,18 @@ _ALL = [
     Method("cnn", "compact CNN trained from scratch (PyTorch, CPU), early stopping on a "
            "held-out fold", True,
            lambda seed, verbose: FingerprintCNN(seed=seed, verbose=verbose)),
-    Method("ensemble", "residual + spectral, geometric pooling of probabilities",
+    Method("ensemble", "residual + spectral, geometric pooling of probabilities with "
+           "weights chosen by cross-validated log-loss on train",
            False, lambda seed, verbose: Ensemble(_fingerprints(seed, verbose), seed=seed,
                                                  verbose=verbose)),
     Method("ensemble-pl", "ensemble + pseudo-labels of confident test images, kept only if "
            "a held-out labelled fold does not get worse", False,
            lambda seed, verbose: Ensemble(_fingerprints(seed, verbose), pseudo_label=True,
                                           seed=seed, verbose=verbose), transductive=True),
-    Method("ensemble-cnn", "residual + spectral + cnn, geometric pooling", True,
-           lambda seed, verbose: Ensemble(
+    Method("ensemble-cnn", "residual + spectral + cnn, geometric pooling with equal weights",
+           True, lambda seed, verbose: Ensemble(
                _fingerprints(seed, verbose) + [("cnn", FingerprintCNN(seed=seed))],
-               seed=seed, verbose=verbose)),
+               weights=None, seed=seed, verbose=verbose)),
 ]
 
 METHODS: dict[str, Method] = {m.name: m for m in _ALL}
