@@ -6,17 +6,18 @@ macro specificity with 95% bootstrap intervals (truth/ is read only to report th
 confusion matrix, the time to fit on the whole train split, and prediction throughput measured
 on ``--throughput-n`` images (the test images repeated), extrapolated to 25,000 images.
 
-``--per-subset N`` adds a run with only N labelled generated images per subset (the real
-images and the test split unchanged), to see how each method copes with fewer labels.
+``--variants full,native64,few`` picks what to run. ``few`` keeps only ``--per-subset N``
+(default 20) labelled generated images per subset (the real images and the test split
+unchanged), to see how each method copes with fewer labels.
 
-``--native64`` adds a control: every image reduced to 64 px by 4x4 means (the generators'
+``native64`` is a control: every image reduced to 64 px by 4x4 means (the generators'
 own resolution, undoing most of the 64 -> 256 bilinear upsampling). A method that keeps its
 accuracy there does not depend on artefacts of the upsampling.
 
-Not a test: it takes minutes. Prints a markdown table and writes bench/out/attribution.json.
+Not a test: it takes minutes. Prints a markdown table and writes bench/out/attribution-<variants>.{md,json}.
 
-    python bench/attribution.py [--methods a,b] [--cv-folds 5] [--native64]
-                                [--per-subset N] [--quiet]
+    python bench/attribution.py [--methods a,b] [--cv-folds 5] [--no-cv a,b]
+                                [--variants full,native64,few] [--per-subset N] [--quiet]
 """
 
 from __future__ import annotations
@@ -157,9 +158,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-cv", default="", help="comma-separated methods to skip the CV for")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--throughput-n", type=int, default=2000)
-    ap.add_argument("--native64", action="store_true")
-    ap.add_argument("--per-subset", type=int, default=0,
-                    help="also run with only this many labelled generated images per subset")
+    ap.add_argument("--variants", default="full",
+                    help="comma-separated: full (as given), native64 (64 px control), "
+                         "few (only --per-subset labelled generated images per subset)")
+    ap.add_argument("--per-subset", type=int, default=20,
+                    help="labelled generated images per subset kept by the 'few' variant")
     ap.add_argument("--quiet", action="store_true")
     args = ap.parse_args(argv)
     methods = [m for m in args.methods.split(",") if m]
@@ -171,8 +174,13 @@ def main(argv: list[str] | None = None) -> int:
     OUT.mkdir(parents=True, exist_ok=True)
     results, text = {}, []
     for root in roots:
-        variants = [(False, 0)] + ([(True, 0)] if args.native64 else []) \
-            + ([(False, args.per_subset)] if args.per_subset else [])
+        wanted = set(filter(None, args.variants.split(",")))
+        unknown = wanted - {"full", "native64", "few"}
+        if unknown:
+            ap.error(f"unknown variants {sorted(unknown)}")
+        variants = [v for v in [(False, 0) if "full" in wanted else None,
+                                (True, 0) if "native64" in wanted else None,
+                                (False, args.per_subset) if "few" in wanted else None] if v]
         for native, per_subset in variants:
             data = load(root, native)
             title = f"{root.name}" + (" (64 px control: 4x4 means)" if native else "")
@@ -192,8 +200,9 @@ def main(argv: list[str] | None = None) -> int:
                                for k, v in r.items()} for r in rows]
     out = "\n".join(text)
     print(out)
-    (OUT / "attribution.json").write_text(json.dumps(results, indent=1, default=float))
-    (OUT / "attribution.md").write_text(out)
+    stem = "attribution-" + "-".join(sorted(wanted))
+    (OUT / f"{stem}.json").write_text(json.dumps(results, indent=1, default=float))
+    (OUT / f"{stem}.md").write_text(out)
     return 0
 
 

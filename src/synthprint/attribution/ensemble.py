@@ -134,8 +134,9 @@ class Ensemble(AttributionEstimator):
         return fitted
 
     def _pool(self, fitted, images: np.ndarray) -> np.ndarray:
-        return pool_log_probabilities([est.predict_proba(images) for est in fitted],
-                                      self.weights_)
+        used = [(est, w) for est, w in zip(fitted, self.weights_) if w > 0]
+        return pool_log_probabilities([est.predict_proba(images) for est, _ in used],
+                                      np.array([w for _, w in used]))
 
     def _confident(self, proba: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         keep = np.flatnonzero(proba.max(axis=1) >= self.threshold)
@@ -244,7 +245,8 @@ class Ensemble(AttributionEstimator):
         self.pseudo_labelling_ = report
 
     def predict_proba(self, images: np.ndarray) -> np.ndarray:
-        """(M, K) float64 pooled probabilities, columns in ``classes_`` order."""
+        """(M, K) float64 pooled probabilities, columns in ``classes_`` order (members
+        weighted 0 are not run)."""
         images = self._check_predict(images)
         return self._pool(self.estimators_, images)
 

@@ -146,6 +146,12 @@ def attribute(
     atomic_write_bytes(out / "submission.zip", zip_bytes(run_text), force=force)
     atomic_write_text(out / "cv.md", cv_text, force=force)
 
+    scores = getattr(est, "cv_scores_", None)
+    if scores:
+        parts = ", ".join(f"{name} {w:.1f} (out-of-fold accuracy {m['accuracy']:.3f})"
+                          for (name, m), w in zip(scores["members"].items(), est.weights_))
+        console.print(f"ensemble weights chosen by {scores['folds']}-fold log-loss: {parts}",
+                      highlight=False)
     report = getattr(est, "pseudo_labelling_", None)
     if report:
         verdict = "kept" if report["accepted"] else "dropped"
