@@ -14,7 +14,8 @@ unchanged), to see how each method copes with fewer labels.
 own resolution, undoing most of the 64 -> 256 bilinear upsampling). A method that keeps its
 accuracy there does not depend on artefacts of the upsampling.
 
-Not a test: it takes minutes. Prints a markdown table and writes bench/out/attribution-<variants>.{md,json}.
+Not a test: it takes minutes to an hour (the CNN). Prints markdown tables and writes
+bench/out/attribution-<variants>.{md,json}.
 
     python bench/attribution.py [--methods a,b] [--cv-folds 5] [--no-cv a,b]
                                 [--variants full,native64,few] [--per-subset N] [--quiet]

@@ -107,6 +107,7 @@ class ResidualFingerprint(AttributionEstimator):
     def similarities(self, images: np.ndarray) -> np.ndarray:
         """Cosine similarity of each image's residual with each fingerprint: (M, K) float64."""
         images = self._check_predict(images)
+
         def work(sl: slice) -> np.ndarray:
             return self._similarities(unit_residuals(images[sl], self.sigma),
                                       self.fingerprints_)
