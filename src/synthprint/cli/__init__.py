@@ -2,6 +2,7 @@
 the library together; importing this package registers them all."""
 
 from synthprint.cli import (  # noqa: F401  (register commands)
+    attribute,
     audit,
     demo,
     evaluate,

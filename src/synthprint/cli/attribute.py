@@ -1,0 +1,167 @@
+"""``synthprint attribute``: attribute each test image to a training subset (subtask 2)."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+import typer
+from rich.table import Table
+
+from synthprint.attribution import DEFAULT_METHOD, METHODS, make_method
+from synthprint.cli._app import command, console
+from synthprint.errors import SynthprintError
+from synthprint.evaluation import cross_validate
+from synthprint.io import ImageDataset, Role, load_dataset, prepare_output_dir
+from synthprint.io.submission import format_run, zip_bytes
+from synthprint.io.writers import atomic_write_bytes, atomic_write_text
+
+OUTPUTS = ("scores.csv", "run.csv", "submission.zip", "cv.md")
+
+
+def _methods_table() -> Table:
+    table = Table(title="attribution methods (--method NAME)", title_justify="left")
+    table.add_column("name")
+    table.add_column("torch")
+    table.add_column("description")
+    for m in METHODS.values():
+        name = f"{m.name} (default)" if m.name == DEFAULT_METHOD else m.name
+        table.add_row(name, "yes" if m.needs_torch else "", m.description)
+    return table
+
+
+def _check_torch(method: str) -> None:
+    if METHODS[method].needs_torch:
+        from synthprint.attribution.cnn import import_torch
+
+        import_torch()
+
+
+def _load(path: Path, split: str, quiet: bool) -> ImageDataset:
+    data = load_dataset(path, quiet=quiet)
+    if data.layout.name != f"attribution-{split}":
+        hint = ("train/real/t1..t5/ and train/generated/t1..t5/" if split == "train"
+                else "generated_unknown/ (or a folder of images)")
+        raise SynthprintError(f"{path}: is a {data.layout.name} split; --{split} must hold "
+                              f"{hint}")
+    return data
+
+
+def scores_csv(names: list[str], classes: np.ndarray, proba: np.ndarray,
+               labels: np.ndarray) -> str:
+    """``name,p_t1,...,p_tK,label`` with one row per image, probabilities to 6 decimals."""
+    header = ",".join(["name", *(f"p_t{c}" for c in classes), "label"])
+    rows = [",".join([n, *(f"{p:.6f}" for p in row), str(int(lab))])
+            for n, row, lab in zip(names, proba, labels)]
+    return "\n".join([header, *rows]) + "\n"
+
+
+def _confusion_table(cm: np.ndarray, classes) -> Table:
+    table = Table(title="train CV confusion (rows: truth, columns: predicted)",
+                  title_justify="left")
+    table.add_column("")
+    for c in classes:
+        table.add_column(f"t{c}", justify="right")
+    for c, row in zip(classes, cm):
+        table.add_row(f"t{c}", *map(str, row))
+    return table
+
+
+@command("attribute")
+def attribute(
+    train: Path = typer.Option(None, "--train", help="Train split: real/t1..t5/ and "
+                                                     "generated/t1..t5/ folders."),
+    test: Path = typer.Option(None, "--test", help="Test split: generated_unknown/ (or one "
+                                                   "folder of images)."),
+    out: Path = typer.Option(None, "--out", help="Output folder: scores.csv, run.csv, "
+                                                 "submission.zip, cv.md."),
+    method: str = typer.Option(DEFAULT_METHOD, "--method",
+                               help="Method name; 'list' shows them all."),
+    cv_folds: int = typer.Option(5, "--cv-folds", min=0,
+                                 help="Folds of the train cross-validation (0: skip it)."),
+    seed: int = typer.Option(0, "--seed", help="Seed of the method and the CV folds."),
+    force: bool = typer.Option(False, "--force", help="Overwrite existing outputs in --out."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars."),
+) -> None:
+    """Attribute each synthetic test image to the training subset whose generator made it
+    (ImageCLEFmedical GANs 2025 subtask 2), after cross-validating the method on train."""
+    if method == "list":
+        console.print(_methods_table())
+        return
+    if method not in METHODS:
+        raise SynthprintError(f"unknown method {method!r}; choose one of "
+                              f"{', '.join(METHODS)}, or --method list")
+    missing = [flag for flag, v in (("--train", train), ("--test", test), ("--out", out))
+               if v is None]
+    if missing:
+        raise SynthprintError(f"missing {', '.join(missing)}; see synthprint attribute --help")
+    _check_torch(method)
+    prepare_output_dir(out, list(OUTPUTS), force=force)
+
+    train_data = _load(train, "train", quiet)
+    test_data = _load(test, "test", quiet)
+    gi = train_data.indices(Role.GENERATED_SUBSET)
+    ri = train_data.indices(Role.REAL_SUBSET)
+    generated, subsets = train_data.images[gi], train_data.labels[gi].astype(np.int64)
+    real = train_data.images[ri] if len(ri) else None
+    real_subsets = train_data.labels[ri].astype(np.int64) if len(ri) else None
+    test_images = test_data.images
+    transductive = METHODS[method].transductive
+    extra = {"unlabelled": test_images} if transductive else {}
+    verbose = not quiet
+
+    cv_text = f"cross-validation skipped (--cv-folds 0), method {method}\n"
+    if cv_folds:
+        def fit_predict(tr, te):
+            est = make_method(method, seed=seed, verbose=False)
+            est.fit(generated[tr], subsets[tr], real, real_subsets, **extra)
+            proba = est.predict_proba(generated[te])
+            return est.classes_[proba.argmax(axis=1)], proba
+
+        cv = cross_validate(fit_predict, subsets, task="multiclass", n_splits=cv_folds,
+                            n_repeats=1, seed=seed, quiet=quiet)
+        title = (f"train cross-validation of {method}: {cv.n_splits}-fold stratified, "
+                 f"seed {seed}, {len(subsets)} labelled generated images")
+        console.print(cv.to_rich(title=title))
+        if "confusion" in cv.pooled.extras:
+            console.print(_confusion_table(cv.pooled.extras["confusion"],
+                                           cv.pooled.extras["classes"]))
+        cv_text = f"method {method}\n\n{cv.to_markdown()}"
+
+    t0 = time.perf_counter()
+    est = make_method(method, seed=seed, verbose=verbose)
+    est.fit(generated, subsets, real, real_subsets, **extra)
+    fit_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    proba = est.predict_proba(test_images)
+    predict_s = time.perf_counter() - t0
+    labels = est.classes_[proba.argmax(axis=1)]
+
+    run_text = format_run(test_data.names, labels, edition=2025, task="attribution",
+                          expected=test_data.names)
+    atomic_write_text(out / "scores.csv",
+                      scores_csv(test_data.names, est.classes_, proba, labels), force=force)
+    atomic_write_text(out / "run.csv", run_text, force=force)
+    atomic_write_bytes(out / "submission.zip", zip_bytes(run_text), force=force)
+    atomic_write_text(out / "cv.md", cv_text, force=force)
+
+    scores = getattr(est, "cv_scores_", None)
+    if scores:
+        parts = ", ".join(f"{name} {w:.1f} (out-of-fold accuracy {m['accuracy']:.3f})"
+                          for (name, m), w in zip(scores["members"].items(), est.weights_))
+        console.print(f"ensemble weights chosen by {scores['folds']}-fold log-loss: {parts}",
+                      highlight=False)
+    report = getattr(est, "pseudo_labelling_", None)
+    if report:
+        verdict = "kept" if report["accepted"] else "dropped"
+        console.print(f"pseudo-labels {verdict}: {report['n_pseudo']} of "
+                      f"{report['n_unlabelled']} test images were confident; held-out "
+                      f"accuracy {report['holdout_accuracy_without']:.3f} without, "
+                      f"{report.get('holdout_accuracy_with', float('nan')):.3f} with",
+                      highlight=False)
+    counts = ", ".join(f"t{c}: {int(np.sum(labels == c))}" for c in est.classes_)
+    console.print(f"{method}: fitted in {fit_s:.1f} s, attributed {len(labels)} test images "
+                  f"in {predict_s:.1f} s ({counts})", highlight=False)
+    console.print(f"wrote {', '.join(str(out / n) for n in OUTPUTS)}", highlight=False,
+                  soft_wrap=True)
