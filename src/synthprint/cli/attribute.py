@@ -11,11 +11,13 @@ from rich.table import Table
 
 from synthprint.attribution import DEFAULT_METHOD, METHODS, make_method
 from synthprint.cli._app import command, console
+from synthprint.cli._common import load_split_for, write_run_files
 from synthprint.errors import SynthprintError
-from synthprint.evaluation import cross_validate
-from synthprint.io import ImageDataset, Role, load_dataset, prepare_output_dir
-from synthprint.io.submission import format_run, zip_bytes
-from synthprint.io.writers import atomic_write_bytes, atomic_write_text
+from synthprint.evaluation import cross_validate, multiclass_metrics
+from synthprint.io import Role, prepare_output_dir, read_labels_csv
+from synthprint.io.writers import atomic_write_text
+from synthprint.report import new_record, save_record, write_report
+from synthprint.report.blocks import cv_block, metric_block
 
 OUTPUTS = ("scores.csv", "run.csv", "submission.zip", "cv.md")
 
@@ -36,16 +38,6 @@ def _check_torch(method: str) -> None:
         from synthprint.attribution.cnn import import_torch
 
         import_torch()
-
-
-def _load(path: Path, split: str, quiet: bool) -> ImageDataset:
-    data = load_dataset(path, quiet=quiet)
-    if data.layout.name != f"attribution-{split}":
-        hint = ("train/real/t1..t5/ and train/generated/t1..t5/" if split == "train"
-                else "generated_unknown/ (or a folder of images)")
-        raise SynthprintError(f"{path}: is a {data.layout.name} split; --{split} must hold "
-                              f"{hint}")
-    return data
 
 
 def scores_csv(names: list[str], classes: np.ndarray, proba: np.ndarray,
@@ -81,6 +73,11 @@ def attribute(
     cv_folds: int = typer.Option(5, "--cv-folds", min=0,
                                  help="Folds of the train cross-validation (0: skip it)."),
     seed: int = typer.Option(0, "--seed", help="Seed of the method and the CV folds."),
+    truth: Path = typer.Option(None, "--truth", help="Optional name,label CSV of the test "
+                                                    "images, to report test metrics too."),
+    report: bool = typer.Option(False, "--report", help="Also write OUT/record.json and "
+                                                       "OUT/report.html."),
+    resize: bool = typer.Option(False, "--resize", help="Resize images that are not 256x256."),
     force: bool = typer.Option(False, "--force", help="Overwrite existing outputs in --out."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars."),
 ) -> None:
@@ -97,10 +94,11 @@ def attribute(
     if missing:
         raise SynthprintError(f"missing {', '.join(missing)}; see synthprint attribute --help")
     _check_torch(method)
-    prepare_output_dir(out, list(OUTPUTS), force=force)
+    outputs = list(OUTPUTS) + (["record.json", "report.html"] if report else [])
+    prepare_output_dir(out, outputs, force=force)
 
-    train_data = _load(train, "train", quiet)
-    test_data = _load(test, "test", quiet)
+    train_data = load_split_for(train, "attribution-train", resize=resize, quiet=quiet)
+    test_data = load_split_for(test, "attribution-test", resize=resize, quiet=quiet)
     gi = train_data.indices(Role.GENERATED_SUBSET)
     ri = train_data.indices(Role.REAL_SUBSET)
     generated, subsets = train_data.images[gi], train_data.labels[gi].astype(np.int64)
@@ -112,6 +110,7 @@ def attribute(
     verbose = not quiet
 
     cv_text = f"cross-validation skipped (--cv-folds 0), method {method}\n"
+    cv = None
     if cv_folds:
         def fit_predict(tr, te):
             est = make_method(method, seed=seed, verbose=False)
@@ -138,13 +137,25 @@ def attribute(
     predict_s = time.perf_counter() - t0
     labels = est.classes_[proba.argmax(axis=1)]
 
-    run_text = format_run(test_data.names, labels, edition=2025, task="attribution",
-                          expected=test_data.names)
-    atomic_write_text(out / "scores.csv",
-                      scores_csv(test_data.names, est.classes_, proba, labels), force=force)
-    atomic_write_text(out / "run.csv", run_text, force=force)
-    atomic_write_bytes(out / "submission.zip", zip_bytes(run_text), force=force)
+    write_run_files(out, test_data.names, labels, edition=2025, task="attribution",
+                    scores_csv=scores_csv(test_data.names, est.classes_, proba, labels),
+                    force=force)
     atomic_write_text(out / "cv.md", cv_text, force=force)
+    test_table = None
+    if truth is not None:
+        known = read_labels_csv(truth)
+        absent = [n for n in test_data.names if n not in known]
+        if absent:
+            raise SynthprintError(f"{truth}: no label for {len(absent)} test images "
+                                  f"(first: {absent[0]})")
+        y_test = np.array([known[n] for n in test_data.names], dtype=np.int64)
+        test_table = multiclass_metrics(y_test, labels, proba, classes=est.classes_, seed=seed)
+        console.print(test_table.to_rich(title="test (against --truth)"))
+    if report:
+        record = _record(train, test, method, seed, cv, test_table, test_data, est.classes_,
+                         proba, labels)
+        save_record(out, record, force=force)
+        write_report(out, force=force, record=record)
 
     scores = getattr(est, "cv_scores_", None)
     if scores:
@@ -163,5 +174,33 @@ def attribute(
     counts = ", ".join(f"t{c}: {int(np.sum(labels == c))}" for c in est.classes_)
     console.print(f"{method}: fitted in {fit_s:.1f} s, attributed {len(labels)} test images "
                   f"in {predict_s:.1f} s ({counts})", highlight=False)
-    console.print(f"wrote {', '.join(str(out / n) for n in OUTPUTS)}", highlight=False,
-                  soft_wrap=True)
+    console.print(f"wrote {', '.join(outputs)} in {out}", highlight=False, soft_wrap=True)
+
+
+def _record(train, test, method, seed, cv, test_table, test_data, classes, proba, labels):
+    """The run record for the HTML report: metrics, confusion, least certain images."""
+    record = new_record("attribution", {"train": train, "test": test},
+                        {"method": method, "seed": seed, "test images": len(labels)})
+    if cv is not None:
+        record["metrics"].append(cv_block("train cross-validation", cv))
+        if "confusion" in cv.pooled.extras:
+            record["confusion"] = {"labels": [f"t{c}" for c in cv.pooled.extras["classes"]],
+                                   "matrix": cv.pooled.extras["confusion"],
+                                   "title": "train CV confusion (rows: truth)"}
+    if test_table is not None:
+        record["metrics"].append(metric_block("test (against --truth)", test_table))
+        if "confusion" in test_table.extras:
+            record["confusion"] = {"labels": [f"t{c}" for c in test_table.extras["classes"]],
+                                   "matrix": test_table.extras["confusion"],
+                                   "title": "test confusion (rows: truth)"}
+    confidence = proba.max(axis=1)
+    order = np.argsort(confidence, kind="stable")[:16]
+    record["uncertain"] = [{"name": test_data.names[i], "image": str(test_data.paths[i]),
+                            "label": int(labels[i]), "confidence": float(confidence[i])}
+                           for i in order]
+    record["histograms"] = [{"title": "confidence of the attributed subset",
+                             "xlabel": "highest class probability",
+                             "groups": [{"label": f"t{c}", "scores": confidence[labels == c]}
+                                        for c in classes]}]
+    record["table"] = {"file": "scores.csv", "sort": "label", "descending": False}
+    return record

@@ -72,7 +72,6 @@ class SimilarityProfile(MembershipEstimator):
             tag = f"{metric}{256 >> (2 * level) if level else 256}"
             S_xg = similarity_rows(X, self.generated_, metric, level, b_key=self.generated_key_)
             S_xp = similarity_rows(X, self.pool_, metric, level, b_key=self.pool_key_)
-            S_pg = self._pool_gen[(metric, level)]
             best = S_xg.max(axis=1)
             other = np.where(own, -np.inf, S_xp).max(axis=1)
             # Best pool competitor of each generated image, leaving x out: the top pool
