@@ -1,6 +1,6 @@
 """Our membership detector: calibrated similarity profiles, chosen on the labelled images.
 
-For every real image x and each representation (SSIM at 256 px, SSIM at 64 px, pixel
+For every real image x and each representation (SSIM at 256 px, correlation at 64 px, pixel
 distance at 64 px) three numbers are measured against the generated set G and a *reference
 pool* P, the labelled real images given to ``fit`` (x itself left out):
 
@@ -32,7 +32,7 @@ from synthprint.membership._similarity import image_key, set_key, similarity_row
 from synthprint.membership.threshold import choose_threshold
 
 #: (metric, pyramid level) of each representation.
-REPRESENTATIONS = (("ssim", 0), ("ssim", 2), ("l2", 2))
+REPRESENTATIONS = (("ssim", 0), ("ncc", 2), ("l2", 2))
 FEATURES = ("best", "calib", "margin")
 
 
@@ -69,7 +69,7 @@ class SimilarityProfile(MembershipEstimator):
         own = np.array([[image_key(x) == k for k in self.pool_keys_] for x in X], dtype=bool)
         out: dict[str, np.ndarray] = {}
         for metric, level in REPRESENTATIONS:
-            tag = f"{metric}{256 >> (2 * level) if level else 256}"
+            tag = f"{metric}{256 >> level}"
             S_xg = similarity_rows(X, self.generated_, metric, level, b_key=self.generated_key_)
             S_xp = similarity_rows(X, self.pool_, metric, level, b_key=self.pool_key_)
             best = S_xg.max(axis=1)
