@@ -1,0 +1,65 @@
+"""Benchmark: wall time of ``synthprint membership`` at the 2025 scale.
+
+Builds a temporary subtask 1 train/test pair of hard links to benchmark images: 5,000 train and
+2,000 test generated images, 100 + 100 labelled and 500 unknown real images (all real images
+distinct; generated images repeat the benchmarks' ones, which costs the same to compare).
+Runs the command end to end (default method, 2 x 5-fold CV) and reports the wall time.
+
+Usage: python bench/membership_scale.py [--bench ../shared/bench] [--method auto]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+
+def _link(sources: list[Path], folder: Path, prefix: str, n: int) -> None:
+    folder.mkdir(parents=True)
+    for i in range(n):
+        os.link(sources[i % len(sources)], folder / f"{prefix}{i + 1:05d}.png")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--bench", type=Path,
+                    default=Path(__file__).resolve().parents[2] / "shared" / "bench")
+    ap.add_argument("--method", default="auto")
+    args = ap.parse_args()
+    gen = sorted(args.bench.glob("st1-*/*/generated/*.png"))
+    real = sorted(args.bench.glob("st1-*/*/real_*/*.png")) + \
+        sorted(args.bench.glob("st2-*/train/real/*/*.png"))
+    if len(real) < 700:
+        raise SystemExit(f"need 700 distinct real images, found {len(real)}")
+    with tempfile.TemporaryDirectory() as tmp:
+        t = Path(tmp)
+        _link(gen, t / "train" / "generated", "generated_", 5000)
+        _link(real[:100], t / "train" / "real_used", "real_used_", 100)
+        _link(real[100:200], t / "train" / "real_not_used", "real_not_used_", 100)
+        _link(gen[::-1], t / "test" / "generated", "generated_", 2000)
+        _link(real[200:700], t / "test" / "real_unknown", "real_unknown_", 500)
+        cmd = [str(Path(sys.executable).with_name("synthprint")), "membership", "--train",
+             str(t / "train"), "--test", str(t / "test"), "--out", str(t / "out"),
+             "--method", args.method, "-q"]
+        start = time.perf_counter()
+        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+        wall = time.perf_counter() - start
+    print(f"\n`python bench/membership_scale.py --method {args.method}` "
+          f"({os.cpu_count()} cores)\n")
+    print("| method | generated | labelled real | unknown real | wall s |")
+    print("|---|---|---|---|---|")
+    print(f"| {args.method} | 7000 | 200 | 500 | {wall:.0f} |")
+    out = Path(__file__).resolve().parent / "out"
+    out.mkdir(exist_ok=True)
+    (out / "membership_scale.json").write_text(json.dumps({"method": args.method,
+                                                           "wall_s": wall}))
+
+
+if __name__ == "__main__":
+    main()
