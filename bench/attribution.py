@@ -97,6 +97,10 @@ def evaluate_method(name: str, data: dict, *, cv_folds: int, seed: int, throughp
     report = getattr(est, "pseudo_labelling_", None)
     if report:
         row["pseudo_labelling"] = report
+    if getattr(est, "cv_scores_", None):
+        names = list(est.cv_scores_["members"])
+        row["ensemble_weights"] = dict(zip(names, est.weights_.round(3).tolist()))
+        row["ensemble_cv_scores"] = est.cv_scores_
     return row
 
 
@@ -140,6 +144,11 @@ def markdown(rows: list[dict], title: str) -> str:
     for r in rows:
         cm = "; ".join(" ".join(f"{v:3d}" for v in row) for row in r["confusion"])
         lines.append(f"- {r['method']}: `{cm}`")
+    for r in rows:
+        if "ensemble_weights" in r:
+            w = ", ".join(f"{k} {v:.1f}" for k, v in r["ensemble_weights"].items())
+            lines.append(f"- {r['method']} weights (chosen by cross-validated log-loss on "
+                         f"train): {w}")
     pl = [r for r in rows if "pseudo_labelling" in r]
     for r in pl:
         p = r["pseudo_labelling"]
