@@ -5,7 +5,8 @@ labelled real images (R, 256, 256) uint8 and labels (R,) in {0, 1};
 ``score_samples(real) -> (R,) float64`` (higher = more likely used); ``predict`` -> 0/1.
 
 ===============================  ==========================================================
-:class:`SimilarityProfile`       ours (``auto``): calibrated multi-scale similarity profile
+:class:`ReconstructionMembership` ours (``auto``): reconstruction shares of generated images
+:class:`SimilarityProfile`       ours (``similarity-profile``): calibrated similarity profile
 :class:`SSIMThresholdMax`        2023 winner: best SSIM > largest real-real SSIM
 :class:`SSIMThresholdMeanStd`    best SSIM > mean + 3 std of real-real SSIMs
 :class:`SSIMRetrieval`           each generated image marks its nearest real image
@@ -27,6 +28,7 @@ from synthprint.membership.methods import (
 )
 from synthprint.membership.nearest import NearestNeighbourCalibrated, NearestNeighbourDistance
 from synthprint.membership.profile import SimilarityProfile
+from synthprint.membership.reconstruction_membership import ReconstructionMembership
 from synthprint.membership.ssim_threshold import (
     SSIMRetrieval,
     SSIMThresholdMax,
@@ -37,7 +39,7 @@ from synthprint.membership.threshold import choose_threshold
 
 __all__ = [
     "AUDIT_ATTACKS", "DEFAULT_METHOD", "METHODS", "DensityRatio", "MembershipEstimator",
-    "Method", "NearestNeighbourCalibrated", "NearestNeighbourDistance", "SSIMRetrieval",
+    "Method", "NearestNeighbourCalibrated", "NearestNeighbourDistance", "ReconstructionMembership", "SSIMRetrieval",
     "SSIMThresholdMax", "SSIMThresholdMeanStd", "SimilarityProfile", "TextureForest",
     "choose_threshold", "make_method",
 ]

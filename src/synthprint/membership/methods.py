@@ -10,6 +10,7 @@ from synthprint.membership._base import MembershipEstimator
 from synthprint.membership.density import DensityRatio
 from synthprint.membership.nearest import NearestNeighbourCalibrated, NearestNeighbourDistance
 from synthprint.membership.profile import SimilarityProfile
+from synthprint.membership.reconstruction_membership import ReconstructionMembership
 from synthprint.membership.ssim_threshold import (
     SSIMRetrieval,
     SSIMThresholdMax,
@@ -28,7 +29,10 @@ class Method:
 
 
 METHODS: dict[str, Method] = {m.name: m for m in (
-    Method("auto", "ours: calibrated multi-scale similarity profile (default)",
+    Method("auto", "ours: reconstruction shares, which real images the generated ones are "
+                   "built from (default)",
+           lambda metric, seed: ReconstructionMembership(metric=metric, random_state=seed)),
+    Method("similarity-profile", "ours: calibrated multi-scale similarity profile",
            lambda metric, seed: SimilarityProfile(threshold_metric=metric)),
     Method("ssim-threshold-max", "2023 winner: best SSIM above the largest real-real SSIM",
            lambda metric, seed: SSIMThresholdMax()),
@@ -50,7 +54,7 @@ METHODS: dict[str, Method] = {m.name: m for m in (
 DEFAULT_METHOD = "auto"
 
 #: The attacks an audit runs by default (fast and complementary).
-AUDIT_ATTACKS = ("auto", "ssim-threshold-max", "nearest-neighbour",
+AUDIT_ATTACKS = ("auto", "similarity-profile", "ssim-threshold-max", "nearest-neighbour",
                  "nearest-neighbour-calibrated")
 
 

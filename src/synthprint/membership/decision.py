@@ -1,0 +1,107 @@
+"""Turn membership scores into used / not-used labels: the threshold that maximises the
+official metric on labelled images, or the one that labels a stated share of images used.
+
+The official metric is Cohen's kappa for the 2025 edition and F1 for 2023 (computed with
+scikit-learn here: :mod:`synthprint.evaluation` sits above this layer). Labels are
+``score > threshold`` (1 = used).
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+from sklearn.metrics import cohen_kappa_score, f1_score
+
+from synthprint.errors import SynthprintError
+
+#: The metric each edition ranked runs by.
+OFFICIAL_METRIC = {2023: "f1", 2025: "kappa"}
+METRICS = ("kappa", "f1")
+
+
+def _kappa(y, p) -> float:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        k = cohen_kappa_score(y, p)
+    return float(k) if np.isfinite(k) else 0.0  # undefined (one constant class): 0
+
+
+def _f1(y, p) -> float:
+    return float(f1_score(y, p, zero_division=0.0))
+
+
+def _metric_fn(metric: str):
+    if metric == "kappa":
+        return _kappa
+    if metric == "f1":
+        return _f1
+    raise SynthprintError(f"metric must be one of {', '.join(METRICS)}, got {metric!r}")
+
+
+def candidate_thresholds(scores: np.ndarray) -> np.ndarray:
+    """Midpoints between consecutive distinct scores, plus one below the lowest and one above
+    the highest (label everything used / nothing used); float64, ascending."""
+    s = np.unique(np.asarray(scores, dtype=np.float64))
+    if len(s) == 0:
+        raise SynthprintError("no scores to threshold")
+    pad = max(1e-9, 1e-6 * float(np.ptp(s)))
+    return np.r_[s[0] - pad, (s[1:] + s[:-1]) / 2, s[-1] + pad]
+
+
+def best_threshold(scores, labels, metric: str = "kappa",
+                   unlabelled=None) -> tuple[float, float]:
+    """The threshold that maximises ``metric`` ("kappa" or "f1") of ``scores > threshold``
+    against ``labels`` (n,) in {0, 1}.
+
+    The best thresholds usually form a range between two labelled scores. Within the range
+    around the middle best threshold, the threshold is put in the widest gap between the
+    ``unlabelled`` scores (optional, e.g. the scores of the test images: their labels are
+    not needed), i.e. where the fewest images sit on the boundary; without them, in the
+    middle of the range. Returns ``(threshold, metric value on the labelled scores)``; an
+    undefined kappa counts as 0.
+    """
+    s = np.asarray(scores, dtype=np.float64)
+    y = np.asarray(labels).astype(np.int64)
+    if s.shape != y.shape or s.ndim != 1:
+        raise SynthprintError(f"scores {s.shape} and labels {y.shape} must be equal 1-d arrays")
+    fn = _metric_fn(metric)
+    cands = candidate_thresholds(s)
+    values = np.array([fn(y, (s > t).astype(np.int64)) for t in cands])
+    is_best = values >= values.max() - 1e-12
+    best = np.flatnonzero(is_best)
+    k = int(best[(len(best) - 1) // 2])
+    # the run of best candidates around k spans the labelled scores between them
+    lo_k, hi_k = k, k
+    while lo_k > 0 and is_best[lo_k - 1]:
+        lo_k -= 1
+    while hi_k < len(cands) - 1 and is_best[hi_k + 1]:
+        hi_k += 1
+    sorted_s = np.unique(s)
+    lo = sorted_s[lo_k - 1] if lo_k > 0 else cands[0]
+    hi = sorted_s[hi_k] if hi_k < len(sorted_s) else cands[-1]
+    threshold = float(cands[k])
+    if unlabelled is not None and lo < hi:
+        u = np.asarray(unlabelled, dtype=np.float64).ravel()
+        inside = np.unique(u[(u > lo) & (u < hi)])
+        edges = np.r_[lo, inside, hi]
+        g = int(np.argmax(np.diff(edges)))
+        threshold = float((edges[g] + edges[g + 1]) / 2)
+    return threshold, float(values[k])
+
+
+def prior_threshold(scores, prior: float) -> float:
+    """The threshold that labels ``round(prior * n)`` of the n ``scores`` used (the highest
+    ones). ``prior`` is the assumed share of used images,
+    in (0, 1)."""
+    if not 0.0 < prior < 1.0:
+        raise SynthprintError(f"the prior share of used images must be in (0, 1), got {prior}")
+    s = np.sort(np.asarray(scores, dtype=np.float64))[::-1]
+    if len(s) == 0:
+        raise SynthprintError("no scores to threshold")
+    k = int(round(prior * len(s)))
+    if k <= 0:
+        return float(s[0] + max(1e-9, 1e-6 * abs(s[0])))
+    if k >= len(s):
+        return float(s[-1] - max(1e-9, 1e-6 * abs(s[-1])))
+    return float((s[k - 1] + s[k]) / 2)
