@@ -14,11 +14,12 @@ from synthprint.errors import SynthprintError
 from synthprint.evaluation import auc_interval_includes_chance, cross_validate
 from synthprint.io import Role, prepare_output_dir, read_labels_csv
 from synthprint.membership import DEFAULT_METHOD, METHODS, make_method
+from synthprint.membership.decision import NO_SIGNAL_POLICIES, no_signal_labels
 from synthprint.report import new_record, save_record, write_report
 from synthprint.report.blocks import cv_block, cv_curve, metric_block
 
 NO_SIGNAL = ("no detectable membership signal: the train cross-validation ROC AUC's 95% "
-             "interval includes 0.5, so the labels below are no better than chance")
+             "interval includes 0.5")
 
 
 def _methods_table() -> Table:
@@ -50,6 +51,11 @@ def membership(
     truth: Path = typer.Option(None, "--truth", help="Optional name,label CSV of the test "
                                                     "images, to report test metrics too."),
     report: bool = typer.Option(False, "--report", help="Also write OUT/report.html."),
+    when_no_signal: str = typer.Option(
+        "all-used", "--when-no-signal",
+        help="Labels to write when the train CV finds no signal (ROC AUC interval includes "
+             "0.5): 'all-used' (kappa 0 exactly, the best uninformed F1; no image cleared) "
+             "or 'threshold' (the method's labels anyway). Ignored with --prior."),
     folds: int = typer.Option(5, "--folds", min=2, help="Cross-validation folds."),
     repeats: int = typer.Option(2, "--repeats", min=1, help="Cross-validation repeats."),
     n_boot: int = typer.Option(1000, "--n-boot", min=0, help="Bootstrap resamples."),
@@ -67,6 +73,9 @@ def membership(
     if method == "list":
         console.print(_methods_table())
         return
+    if when_no_signal not in NO_SIGNAL_POLICIES:
+        raise SynthprintError(f"--when-no-signal must be one of {', '.join(NO_SIGNAL_POLICIES)}"
+                              f", got {when_no_signal!r}")
     if train is None or test is None or out is None:
         raise SynthprintError("--train, --test and --out are required (or --method list)")
     if method not in METHODS:
@@ -108,6 +117,9 @@ def membership(
     names = [te.names[i] for i in unk]
     scores = est.score_samples(te.images[unk])
     labels = est.predict(te.images[unk])
+    labels_note = "labels from the method's decision"
+    if no_signal and prior is None:
+        labels, labels_note = no_signal_labels(labels, when_no_signal)
     scores_csv = "name,score,label\n" + "".join(
         f"{n},{s:.6g},{int(lab_)}\n" for n, s, lab_ in zip(names, scores, labels))
     write_run_files(out, names, labels, edition=edition, task="membership",
@@ -115,7 +127,7 @@ def membership(
 
     record = new_record("membership", {"train": train, "test": test},
                         {"method": method, "edition": edition, "threshold metric": metric,
-                         "prior": prior, "seed": seed,
+                         "prior": prior, "seed": seed, "when no signal": when_no_signal,
                          "generated images": len(generated),
                          "labelled real images": len(y), "test real images": len(names)})
     record["metrics"] = [cv_block("train cross-validation", cv)]
@@ -133,7 +145,7 @@ def membership(
         console.print(tm.to_rich(title="test (against --truth)"))
         record["metrics"].append(metric_block("test (against --truth)", tm))
         record["curves"].append({"title": "test", "y_true": y_test, "scores": scores})
-    record["verdict"] = NO_SIGNAL if no_signal else None
+    record["verdict"] = f"{NO_SIGNAL}; {labels_note}." if no_signal else None
     order = np.argsort(-scores, kind="stable")[:12]
     from synthprint.membership._similarity import similarity_rows
 
@@ -158,6 +170,6 @@ def membership(
         write_report(out, force=force, record=record)
     n_used = int(labels.sum())
     if no_signal:
-        console.print(f"[bold yellow]{NO_SIGNAL}[/]")
+        console.print(f"[bold yellow]{NO_SIGNAL}[/]: {labels_note}.", highlight=False)
     console.print(f"{n_used} of {len(names)} test images labelled used; wrote "
                   f"{', '.join(outputs)} in {out}", highlight=False)

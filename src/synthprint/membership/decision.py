@@ -105,3 +105,34 @@ def prior_threshold(scores, prior: float) -> float:
     if k >= len(s):
         return float(s[-1] - max(1e-9, 1e-6 * abs(s[-1])))
     return float((s[k - 1] + s[k]) / 2)
+
+
+#: What to write when cross-validation finds no membership signal (see :func:`no_signal_labels`).
+NO_SIGNAL_POLICIES = ("all-used", "threshold")
+
+
+def no_signal_labels(labels, policy: str = "all-used") -> tuple[np.ndarray, str]:
+    """The labels to submit when the train cross-validation finds no membership signal (its
+    ROC AUC's 95% interval includes 0.5), and a sentence saying what they are.
+
+    ``labels``: (n,) int labels from the method's decision. ``policy``:
+
+    * ``"all-used"``: every image labelled 1. Without information this is the labelling with
+      the best expected F1 (2023's metric) and it has Cohen's kappa exactly 0 (2025's metric:
+      chance, with no variance), instead of a label set that looks decisive but is noise. For
+      an audit it is the conservative answer: no image can be cleared.
+    * ``"threshold"``: the method's labels, unchanged.
+    """
+    if policy not in NO_SIGNAL_POLICIES:
+        raise SynthprintError(f"the no-signal policy must be one of "
+                              f"{', '.join(NO_SIGNAL_POLICIES)}, got {policy!r}")
+    labels = np.asarray(labels, dtype=np.int64)
+    if policy == "all-used":
+        return np.ones_like(labels), (
+            "every test image is labelled used (1): with no detectable signal no image can "
+            "be cleared; this gives Cohen's kappa 0 (chance) exactly and the best F1 "
+            "available without information. scores.csv keeps the method's scores; "
+            "--when-no-signal threshold writes the method's own labels instead")
+    return labels, ("the labels are the method's threshold applied to scores that do not "
+                    "separate used from unused images on the train split: no better than "
+                    "chance")
