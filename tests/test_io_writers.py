@@ -25,3 +25,23 @@ def test_prepare_output_dir_checks_every_name_first(tmp_path):
     (tmp_path / "file").write_text("")
     with pytest.raises(SynthprintError, match="is a file"):
         prepare_output_dir(tmp_path / "file", ["a"])
+
+
+def test_prepare_output_dir_creates_nothing(tmp_path):
+    out = prepare_output_dir(tmp_path / "new" / "out", ["run.csv"])
+    assert out == tmp_path / "new" / "out" and not (tmp_path / "new").exists()
+    (tmp_path / "f").write_text("")
+    with pytest.raises(SynthprintError, match="is a file"):
+        prepare_output_dir(tmp_path / "f" / "out", ["a"])
+
+
+def test_a_run_that_fails_on_its_inputs_leaves_no_output_folder(tmp_path):
+    from typer.testing import CliRunner
+
+    from synthprint.cli import app
+
+    out = tmp_path / "out"
+    result = CliRunner().invoke(app, ["membership", "--train", str(tmp_path / "missing"),
+                                      "--test", str(tmp_path / "missing"), "--out", str(out)])
+    assert result.exit_code == 2 and "missing" in result.output
+    assert not out.exists()

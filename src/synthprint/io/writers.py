@@ -54,14 +54,21 @@ def atomic_write_text(path: str | Path, text: str, *, force: bool = False) -> Pa
 
 
 def prepare_output_dir(out: str | Path, names: list[str], *, force: bool = False) -> Path:
-    """Create ``out`` and check that none of ``names`` exists in it unless ``force``.
+    """Check, before any work, that ``out`` can be a folder and that none of ``names`` exists
+    in it unless ``force``.
 
-    Checking every output before writing the first means a refused run writes nothing.
+    Checking every output before writing the first means a refused run writes nothing. The
+    folder itself is not created here (the atomic writers create it with the first output),
+    so a run that fails on its inputs leaves no empty folder behind.
     """
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise SynthprintError(f"{out}: is a file; --out must be a folder")
+    for parent in out.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise SynthprintError(f"{out}: {parent} is a file, so --out cannot be made there")
+            break
     for name in names:
         check_can_write(out / name, force)
-    out.mkdir(parents=True, exist_ok=True)
     return out
