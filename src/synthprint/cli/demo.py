@@ -56,11 +56,6 @@ def demo_steps(out: Path, quiet: bool, force: bool) -> list[tuple[str, list[str]
     ]
 
 
-def _producer(folder: str) -> str:
-    return {"attribution/": "attribute", "membership/": "membership",
-            "audit/": "audit"}[folder]
-
-
 @command("demo")
 def demo(
     out: Path = typer.Option(Path("synthprint-demo"), "--out", help="Folder for the demo's "
@@ -70,16 +65,7 @@ def demo(
 ) -> None:
     """Run every step on the bundled demo: info, membership, attribute, validate, evaluate,
     audit, with HTML reports in OUT/*/report.html."""
-    steps = demo_steps(out, quiet, force)
-    available = {c.name for c in app.registered_commands}
-    # A step whose command is missing takes the steps that read its outputs with it.
-    skipped = {a[0] for _, a, _ in steps if a[0] not in available}
-    for title, args, ok in steps:
-        if args[0] in skipped or any(f"/{name}" in " ".join(args) for name in
-                                     ("attribution/", "membership/", "audit/")
-                                     if _producer(name) in skipped):
-            console.print(f"\n[dim]{title}: skipped (command not available)[/]")
-            continue
+    for title, args, ok in demo_steps(out, quiet, force):
         console.print(f"\n[bold]{title}[/]")
         code = _run(args)
         if code not in ok:
