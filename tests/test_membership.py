@@ -151,6 +151,26 @@ def test_cv_folds_are_deterministic_in_any_order(small, name):
     assert s1.tobytes() == s2.tobytes()
 
 
+@pytest.mark.parametrize("name", ["auto", "similarity-profile"])
+def test_fit_cv_and_test_labels_compute_the_context_once(small, monkeypatch, name):
+    gen, real, y, test = small
+    est = _small(name)
+    calls = []
+    original = type(est)._context
+
+    def counted(self, generated, pool):
+        calls.append(len(pool))
+        return original(self, generated, pool)
+
+    monkeypatch.setattr(type(est), "_context", counted)
+    est.fit(gen, real, y)
+    fit_predict = est.cv_fit_predict(unlabelled=test)
+    for train, held in ((np.arange(8), np.arange(8, 16)), (np.arange(8, 16), np.arange(8))):
+        fit_predict(train, held)
+    est.score_samples(test), est.predict(test), est.head_
+    assert calls == [len(real) + len(test)]
+
+
 def test_ssim_threshold_max_is_the_largest_labelled_real_real_ssim(small):
     gen, real, y, test = small
     real, y = real[:5], y[:5]

@@ -79,7 +79,12 @@ class MembershipEstimator(BaseEstimator):
 
     Fitted attributes: ``generated_``, ``real_``, ``labels_`` (the inputs of :meth:`fit`),
     ``head_`` (the head fitted on all labelled images) and ``threshold_`` (the labelled
-    threshold; None with ``prior`` or a rule).
+    threshold; None with ``prior`` or a rule), both in the context of the latest pool used
+    (the labelled images alone until other images are scored).
+
+    The context is computed when first needed, not by :meth:`fit`: ``fit``, then
+    ``cv_fit_predict(unlabelled=test)``, then ``score_samples(test)`` / ``predict(test)``
+    compute it once, over the labelled and test images.
 
     Decision, in order: with ``prior``, the ``prior`` share of highest-scoring images of
     each call to :meth:`predict` is labelled used (an assumption about the test set, stated
@@ -141,9 +146,16 @@ class MembershipEstimator(BaseEstimator):
         self._row_keys = [content_hash(img) for img in R]
         self._contexts: dict = {}
         self._decisions: dict = {}
-        ctx, _, key = self._context_for(None)
-        self.head_, self.threshold_ = self._decision(ctx, key)
+        self._latest: str | None = None
         return self
+
+    @property
+    def head_(self) -> Any:
+        return self._latest_decision()[0]
+
+    @property
+    def threshold_(self) -> float | None:
+        return self._latest_decision()[1]
 
     def score_samples(self, real) -> np.ndarray:
         """(N,) float64 scores of real images (N, H, W) uint8, higher = more likely used."""
@@ -218,10 +230,17 @@ class MembershipEstimator(BaseEstimator):
         pool, rows = self._pool(real)
         key = content_hash(pool)
         if key not in self._contexts:
-            if len(self._contexts) >= 2:  # keep the fit pool and the latest
+            if len(self._contexts) >= 2:  # keep the first pool and the latest
                 self._contexts.pop(next(k for k in list(self._contexts)[1:]))
             self._contexts[key] = self._context(self.generated_, pool)
+        self._latest = key
         return self._contexts[key], rows, key
+
+    def _latest_decision(self) -> tuple[Any, float | None]:
+        check_is_fitted(self, "labels_")
+        if self._latest is None:
+            self._context_for(None)
+        return self._decision(self._contexts[self._latest], self._latest)
 
     def _decision(self, ctx: Any, key: str) -> tuple[Any, float | None]:
         if key not in self._decisions:
