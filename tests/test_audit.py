@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 
@@ -10,23 +12,23 @@ from synthprint.audit.filtering import write_filtered
 from synthprint.errors import SynthprintError
 from synthprint.features import pairwise
 from synthprint.io import Role, load_folder
+from synthprint.membership import MembershipEstimator
 from tests.conftest import ct_like, write_png
 
 
-class MaxSSIM:
+class MaxSSIM(MembershipEstimator):
     """A minimal attack for the tests: score = best SSIM to any generated image."""
 
-    def fit(self, generated, real, labels):
-        self.generated_ = generated
-        s = self.score_samples(real)
-        self.threshold_ = float(np.median(s))
-        return self
+    def __init__(self, metric="kappa", prior=None):
+        self.metric = metric
+        self.prior = prior
 
-    def score_samples(self, real):
-        return pairwise(real, self.generated_, quiet=True).max(axis=1).astype(np.float64)
+    def _context(self, generated, pool):
+        return SimpleNamespace(best=pairwise(pool, generated, quiet=True).max(axis=1)
+                               .astype(np.float64), n_pool=len(pool))
 
-    def predict(self, real):
-        return (self.score_samples(real) > self.threshold_).astype(np.int64)
+    def _scores(self, ctx, head, rows):
+        return ctx.best[rows]
 
 
 def _noisy(img, seed, sd=6.0):

@@ -6,12 +6,18 @@ import shutil
 
 import numpy as np
 import pytest
+from skimage.metrics import structural_similarity
 from typer.testing import CliRunner
 
 from synthprint.cli import app
 from synthprint.errors import SynthprintError
 from synthprint.io import Role, demo_path, load_benchmark
-from synthprint.membership import METHODS, choose_threshold, make_method
+from synthprint.membership import (
+    METHODS,
+    SSIMThresholdMax,
+    best_threshold,
+    make_method,
+)
 from tests.conftest import ct_like, write_png
 
 runner = CliRunner()
@@ -39,32 +45,150 @@ def test_every_method_fits_scores_predicts(demo, name):
     assert name.split("-")[0][:4].lower() in repr(est).lower() or "(" in repr(est)
 
 
-@pytest.mark.parametrize("name", ["auto", "ssim-threshold-max", "nearest-neighbour",
-                                  "nearest-neighbour-calibrated", "ssim-retrieval"])
-def test_planted_copy_ranks_first(name):
+def _planted():
     rng = np.random.default_rng(0)
     real = np.stack([ct_like(i) for i in range(12)])
     y = np.array([1, 0] * 6)
     unknown = np.stack([ct_like(100 + i) for i in range(6)])
     copy = np.clip(unknown[3] + rng.normal(0, 2, unknown[3].shape), 0, 255).astype(np.uint8)
     gen = np.concatenate([np.stack([ct_like(200 + i) for i in range(15)]), copy[None]])
+    return gen, real, y, unknown
+
+
+@pytest.mark.parametrize("name", ["auto", "ssim-threshold-max", "nearest-neighbour",
+                                  "nearest-neighbour-calibrated"])
+def test_planted_copy_ranks_first(name):
+    gen, real, y, unknown = _planted()
     scores = make_method(name).fit(gen, real, y).score_samples(unknown)
     assert int(np.argmax(scores)) == 3
 
 
-def test_choose_threshold_separates_and_centres():
+def test_retrieval_marks_the_planted_copy():
+    # Each unrelated generated image also marks its nearest image of the pool (labelled and
+    # unknown real images), so the copy need not have the most marks; it is marked, and
+    # among equally marked images its best SSIM ranks it first.
+    gen, real, y, unknown = _planted()
+    est = make_method("ssim-retrieval").fit(gen, real, y)
+    scores = est.score_samples(unknown)
+    assert est.predict(unknown)[3] == 1
+    assert int(np.argmax(scores % 1.0)) == 3
+
+
+def test_best_threshold_separates_and_centres():
     s = np.array([0.1, 0.2, 0.3, 0.7, 0.8, 0.9])
     y = np.array([0, 0, 0, 1, 1, 1])
-    t = choose_threshold(s, y, "kappa")
-    assert t == pytest.approx(0.5)
-    assert choose_threshold(s, y, "f1") == pytest.approx(0.5)
-    with pytest.raises(ValueError):
-        choose_threshold(s, y, "auc")
+    t, value = best_threshold(s, y, "kappa")
+    assert t == pytest.approx(0.5) and value == 1.0
+    assert best_threshold(s, y, "f1")[0] == pytest.approx(0.5)
+    with pytest.raises(SynthprintError):
+        best_threshold(s, y, "auc")
 
 
-def test_unknown_method():
-    with pytest.raises(SynthprintError, match="unknown membership method"):
-        make_method("magic")
+def _small(name, **params):
+    """A fresh estimator for ``name``, made quicker for 32 px test images."""
+    est = make_method(name, seed=3)
+    if name == "texture-forest":
+        est.set_params(n_estimators=25)
+    return est.set_params(**params)
+
+
+@pytest.fixture(scope="module")
+def small():
+    """32 px images: 16 labelled real (used ones copied, noisily, into the generated set),
+    6 unknown real (3 of them copied), 20 generated."""
+    rng = np.random.default_rng(5)
+    real = np.stack([ct_like(300 + i, 32) for i in range(16)])
+    y = np.array([1, 0] * 8, dtype=np.int64)
+    test = np.stack([ct_like(400 + i, 32) for i in range(6)])
+    copied = np.concatenate([real[y == 1], test[:3]]).astype(np.float64)
+    noisy = np.clip(copied + rng.normal(0, 3, copied.shape), 0, 255).astype(np.uint8)
+    gen = np.concatenate([noisy, np.stack([ct_like(500 + i, 32) for i in range(9)])])
+    return gen, real, y, test
+
+
+@pytest.mark.parametrize("name", list(METHODS))
+def test_every_method_on_small_images_and_cv_leaks_no_held_out_label(small, name):
+    gen, real, y, test = small
+    est = _small(name).fit(gen, real, y)
+    scores, pred = est.score_samples(test), est.predict(test)
+    assert scores.shape == (6,) and scores.dtype == np.float64 and np.isfinite(scores).all()
+    assert pred.shape == (6,) and pred.dtype == np.int64 and set(pred) <= {0, 1}
+
+    # the held-out fold is the last 4 labelled images, so a fit on the first 12 scoring
+    # [held-out, test] has the very same pool (same images, same order)
+    train, held = np.arange(12), np.arange(12, 16)
+    fit_predict = est.cv_fit_predict(unlabelled=test)
+    labels, cv_scores = fit_predict(train, held)
+    alone = _small(name).fit(gen, real[train], y[train])
+    both = np.concatenate([real[held], test])
+    np.testing.assert_array_equal(cv_scores, alone.score_samples(both)[:4])
+    np.testing.assert_array_equal(labels, alone.predict(both)[:4])
+    # flipping the held-out labels changes nothing for the held-out fold
+    flipped = y.copy()
+    flipped[held] = 1 - flipped[held]
+    f_labels, f_scores = _small(name).fit(gen, real, flipped).cv_fit_predict(
+        unlabelled=test)(train, held)
+    np.testing.assert_array_equal(f_scores, cv_scores)
+    np.testing.assert_array_equal(f_labels, labels)
+    # every method takes a prior: that share of the scored images is labelled used
+    assert _small(name, prior=0.5).fit(gen, real, y).predict(test).sum() == 3
+
+
+@pytest.mark.parametrize("name", list(METHODS))
+def test_cv_folds_are_deterministic_in_any_order(small, name):
+    gen, real, y, test = small
+    a, b = (np.arange(0, 8), np.arange(8, 16)), (np.arange(8, 16), np.arange(0, 8))
+    fp = _small(name).fit(gen, real, y).cv_fit_predict(unlabelled=test)
+    first_b = fp(*b)
+    fp(*a)
+    again_b = fp(*b)
+    fresh_b = _small(name).fit(gen, real, y).cv_fit_predict(unlabelled=test)(*b)
+    for other in (again_b, fresh_b):
+        np.testing.assert_array_equal(first_b[0], other[0])
+        np.testing.assert_array_equal(first_b[1], other[1])
+    s1 = _small(name).fit(gen, real, y).score_samples(test)
+    s2 = _small(name).fit(gen, real, y).score_samples(test)
+    assert s1.tobytes() == s2.tobytes()
+
+
+@pytest.mark.parametrize("name", ["auto", "similarity-profile"])
+def test_fit_cv_and_test_labels_compute_the_context_once(small, monkeypatch, name):
+    gen, real, y, test = small
+    est = _small(name)
+    calls = []
+    original = type(est)._context
+
+    def counted(self, generated, pool):
+        calls.append(len(pool))
+        return original(self, generated, pool)
+
+    monkeypatch.setattr(type(est), "_context", counted)
+    est.fit(gen, real, y)
+    fit_predict = est.cv_fit_predict(unlabelled=test)
+    for train, held in ((np.arange(8), np.arange(8, 16)), (np.arange(8, 16), np.arange(8))):
+        fit_predict(train, held)
+    est.score_samples(test), est.predict(test), est.head_
+    assert calls == [len(real) + len(test)]
+
+
+def test_ssim_threshold_max_is_the_largest_labelled_real_real_ssim(small):
+    gen, real, y, test = small
+    real, y = real[:5], y[:5]
+    expected = max(structural_similarity(real[i], real[j], data_range=255)
+                   for i in range(5) for j in range(5) if i != j)
+    est = SSIMThresholdMax().fit(gen, real, y)
+    assert est.head_ == pytest.approx(expected, abs=1e-5)
+    # unknown images join the pool but not the published threshold
+    scores = est.score_samples(test)
+    assert np.abs(scores - expected).min() > 1e-4
+    assert est.predict(test).tolist() == (scores > expected).tolist()
+    # in cross-validation the threshold comes from the training fold's images only
+    train, held = np.array([0, 1, 3]), np.array([2, 4])
+    fold = max(structural_similarity(real[i], real[j], data_range=255)
+               for i in train for j in train if i != j)
+    labels, scores = est.cv_fit_predict(unlabelled=test)(train, held)
+    assert np.abs(scores - fold).min() > 1e-4
+    assert labels.tolist() == (scores > fold).tolist()
 
 
 def _args(out, test=None, *extra):
@@ -89,6 +213,16 @@ def test_cli_on_demo_writes_outputs_and_refuses_overwrite(tmp_path):
     forced = runner.invoke(app, _args(out, None, "--method", "nearest-neighbour", "--force"))
     assert forced.exit_code == 0
     assert (out / "run.csv").read_bytes() == before  # byte-identical rerun
+
+
+def test_cli_prior_works_for_every_method(tmp_path):
+    out = tmp_path / "run"
+    result = runner.invoke(app, _args(out, None, "--method", "ssim-threshold-max",
+                                      "--prior", "0.4"))
+    assert result.exit_code == 0, result.output
+    labels = [int(line.rsplit(",", 1)[1]) for line in
+              (out / "scores.csv").read_text().splitlines()[1:]]
+    assert sum(labels) == 12 and len(labels) == 30
 
 
 def test_cli_2023_layout_writes_ids_without_extension(tmp_path):

@@ -69,15 +69,6 @@ class AuditResult:
         return bool(auc_interval_includes_chance(self.best.cv.pooled))
 
 
-def _fit_predict(factory: Callable[[], object], synthetic: np.ndarray, real: np.ndarray,
-                 y: np.ndarray):
-    def fit_predict(train_idx: np.ndarray, test_idx: np.ndarray):
-        est = factory()
-        est.fit(synthetic, real[train_idx], y[train_idx])
-        return est.predict(real[test_idx]), est.score_samples(real[test_idx])
-    return fit_predict
-
-
 def _risk_table(train: ImageDataset, best: Attack, n_train: int, synthetic: ImageDataset,
                 near_values: np.ndarray, near_indices: np.ndarray,
                 copies: CopyMatches) -> pd.DataFrame:
@@ -115,8 +106,11 @@ def run_audit(train: ImageDataset, holdout: ImageDataset, synthetic: ImageDatase
         The generator's real training images, real images it never saw, and its samples
         (each an :class:`ImageDataset`, images (N, 256, 256) uint8).
     attacks:
-        {name: factory} where ``factory()`` returns an unfitted membership estimator
-        (``fit(generated, real, labels)``, ``score_samples``, ``predict``).
+        {name: factory} where ``factory()`` returns an unfitted
+        :class:`~synthprint.membership.MembershipEstimator`; it is fitted once on all
+        training (1) and holdout (0) images and cross-validated with its own
+        ``cv_fit_predict`` (the label-free context computed once, the head refitted per
+        fold).
     n_splits, n_repeats, seed, n_boot:
         The cross-validation protocol (:func:`synthprint.evaluation.cross_validate`).
 
@@ -130,9 +124,10 @@ def run_audit(train: ImageDataset, holdout: ImageDataset, synthetic: ImageDatase
     y = np.concatenate([np.ones(len(train), np.int64), np.zeros(len(holdout), np.int64)])
     results = []
     for name, factory in attacks.items():
-        cv = cross_validate(_fit_predict(factory, synthetic.images, real, y), y,
-                            task="binary", n_splits=n_splits, n_repeats=n_repeats, seed=seed,
-                            n_boot=n_boot, quiet=quiet)
+        est = factory().fit(synthetic.images, real, y)
+        cv = cross_validate(est.cv_fit_predict(unlabelled=None), y, task="binary",
+                            n_splits=n_splits, n_repeats=n_repeats, seed=seed, n_boot=n_boot,
+                            quiet=quiet)
         results.append(Attack(name, cv))
     results.sort(key=lambda a: (-(a.auc if a.auc is not None else -1.0), a.name))
     yardstick = real_yardstick(real, quiet=quiet)

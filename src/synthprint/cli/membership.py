@@ -46,8 +46,9 @@ def membership(
                                 "without extension) or 2025 (kappa, names with extension). "
                                 "Default: from the test folder names."),
     prior: float = typer.Option(None, "--prior", min=0.0, max=1.0,
-                                help="Assumed share of used images (default method only): "
-                                     "label that share of the highest scores used."),
+                                help="Assumed share of used images (any method): label that "
+                                     "share of the highest scores used, instead of the "
+                                     "method's threshold or rule."),
     truth: Path = typer.Option(None, "--truth", help="Optional name,label CSV of the test "
                                                     "images, to report test metrics too."),
     report: bool = typer.Option(False, "--report", help="Also write OUT/report.html."),
@@ -80,8 +81,6 @@ def membership(
         raise SynthprintError("--train, --test and --out are required (or --method list)")
     if method not in METHODS:
         make_method(method)  # raises the error that lists the methods
-    if prior is not None and method != "auto":
-        raise SynthprintError("--prior applies to the default method (auto) only")
     outputs = ["scores.csv", "run.csv", "submission.zip", "record.json"] + \
         (["report.html"] if report else [])
     prepare_output_dir(out, outputs, force=force)
@@ -92,28 +91,23 @@ def membership(
         raise SynthprintError(f"--edition must be 2023 or 2025, got {edition}")
     metric = "f1" if edition == 2023 else "kappa"
 
-    def build():
-        est = make_method(method, threshold_metric=metric, seed=seed)
-        if prior is not None:
-            est.set_params(prior=prior)
-        return est
-
     generated = np.concatenate([tr.images[tr.indices(Role.GENERATED)],
                                 te.images[te.indices(Role.GENERATED)]])
     lab = tr.indices(Role.REAL_USED, Role.REAL_NOT_USED)
     real, y = tr.images[lab], tr.labels[lab].astype(np.int64)
+    unk = te.indices(Role.REAL_UNKNOWN)
 
-    def fit_predict(tr_idx, te_idx):
-        est = build().fit(generated, real[tr_idx], y[tr_idx])
-        return est.predict(real[te_idx]), est.score_samples(real[te_idx])
-
-    cv = cross_validate(fit_predict, y, task="binary", n_splits=folds, n_repeats=repeats,
-                        seed=seed, n_boot=n_boot, quiet=quiet)
+    # One fit: the label-free context (over the generated images and every real image, the
+    # test ones included) is computed once; each fold refits only the head and threshold on
+    # its training images, and the final labels reuse the same context.
+    est = make_method(method, metric=metric, seed=seed).set_params(prior=prior)
+    est.fit(generated, real, y)
+    cv = cross_validate(est.cv_fit_predict(unlabelled=te.images[unk]), y, task="binary",
+                        n_splits=folds, n_repeats=repeats, seed=seed, n_boot=n_boot,
+                        quiet=quiet)
     console.print(cv.to_rich(title=f"{method}: train cross-validation ({len(y)} labelled real "
                                    f"images, {len(generated)} generated)"))
     no_signal = bool(auc_interval_includes_chance(cv.pooled))
-    est = build().fit(generated, real, y)
-    unk = te.indices(Role.REAL_UNKNOWN)
     names = [te.names[i] for i in unk]
     scores = est.score_samples(te.images[unk])
     labels = est.predict(te.images[unk])

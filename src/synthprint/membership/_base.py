@@ -1,68 +1,287 @@
-"""What every membership estimator shares: input checks, thresholding, ``predict``."""
+"""What every membership estimator shares: input checks, the pool of real images, the decision
+(threshold chosen on labelled images, a method's own rule, or a stated prior), and the
+train cross-validation.
+
+An estimator is split in two parts:
+
+* a label-free *context* computed from the generated images and a *pool* of real images
+  (similarities, reconstructions, descriptors): the expensive part, cached per pool;
+* a cheap *head* fitted on the labelled rows of the pool (a threshold, a reference set, a
+  forest), which cross-validation refits fold by fold (:meth:`MembershipEstimator.cv_fit_predict`
+  gives the ``fit_predict`` that :func:`synthprint.evaluation.cross_validate` takes; this
+  layer does not import :mod:`synthprint.evaluation`, which sits above it).
+
+The pool is the labelled real images given to :meth:`~MembershipEstimator.fit` followed by
+the new images given to :meth:`~MembershipEstimator.score_samples` (an image already in the
+pool keeps its row). Methods that compare real images with each other (similarity
+thresholds, competition between look-alikes) therefore see every real image available, as a
+challenge participant does; labels are only ever read for the labelled rows. An image is not
+its own reference: when a pool row is compared with other pool rows, the row itself is left
+out.
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from sklearn.base import BaseEstimator
+from sklearn.model_selection import StratifiedKFold
+from sklearn.utils.validation import check_is_fitted
 
 from synthprint.errors import SynthprintError
-from synthprint.membership.threshold import choose_threshold
+from synthprint.features import content_hash
+from synthprint.membership.decision import METRICS, best_threshold, prior_threshold
 
 
-def check_images(X: np.ndarray, what: str) -> np.ndarray:
-    """``X`` as a (N, H, W) uint8 stack, or a clear error."""
-    X = np.asarray(X)
+def check_images(images, what: str) -> np.ndarray:
+    """``images`` as a (N, H, W) uint8 array (a single (H, W) image becomes N = 1)."""
+    X = np.asarray(images)
+    if X.ndim == 2:
+        X = X[None]
     if X.ndim != 3 or X.dtype != np.uint8:
-        raise SynthprintError(f"{what} must be a (N, H, W) uint8 image stack, got shape "
-                              f"{X.shape} and dtype {X.dtype}")
+        raise SynthprintError(
+            f"{what}: expected uint8 grayscale images of shape (N, H, W), got shape "
+            f"{X.shape} dtype {X.dtype}; load them with synthprint.io.load_dataset")
     if len(X) == 0:
-        raise SynthprintError(f"{what} is empty")
+        raise SynthprintError(f"{what}: no images given")
+    if X.shape[1] < 16 or X.shape[2] < 16:
+        raise SynthprintError(f"{what}: images of {X.shape[1]}x{X.shape[2]} px are too small "
+                              "(at least 16x16)")
     return X
 
 
-def check_labels(labels: np.ndarray, n: int) -> np.ndarray:
-    y = np.asarray(labels).astype(np.int64)
-    if y.shape != (n,) or not set(np.unique(y)) <= {0, 1}:
-        raise SynthprintError(f"labels must be (n,) = ({n},) values in {{0, 1}}")
+def check_labels(labels, n: int) -> np.ndarray:
+    """(n,) int64 labels in {0, 1} with both classes present."""
+    y = np.asarray(labels)
+    if y.shape != (n,):
+        raise SynthprintError(f"got {y.size} labels for {n} real images; give one per image")
+    if not np.isin(y, (0, 1)).all():
+        raise SynthprintError(f"labels must be 0 (not used) or 1 (used), got "
+                              f"{np.unique(y).tolist()}")
+    y = y.astype(np.int64)
+    if y.min() == y.max():
+        raise SynthprintError(
+            f"all {n} labelled real images have label {int(y[0])}; fitting needs used (1) "
+            "and not-used (0) examples")
     return y
 
 
 class MembershipEstimator(BaseEstimator):
-    """Base: subclasses implement ``_fit(generated, real, labels)`` and
-    ``score_samples(real)``; ``fit`` then sets ``threshold_`` on the labelled scores for
-    ``threshold_metric`` (unless the subclass set a rule of its own), and ``predict`` is
-    ``score > threshold_``.
+    """Base class: ``fit(generated, real, labels)``, ``score_samples(real)`` (higher = more
+    likely used for training), ``predict(real)`` (1 = used) and :meth:`cv_fit_predict` for cross-validation.
 
-    ``fit(generated, real, labels)``: generated (G, 256, 256) uint8, real (R, 256, 256) uint8
-    labelled real images, labels (R,) in {0, 1} (1 = used for training).
-    ``score_samples(real) -> (R,) float64``, higher = more likely used.
-    ``predict(real) -> (R,) int64`` in {0, 1}.
+    Subclasses define :meth:`_context`, :meth:`_scores` and optionally :meth:`_fit_head`,
+    :meth:`_rule`; their ``__init__`` takes at least ``metric`` ("kappa" or "f1": what the
+    threshold maximises; ignored by methods with a rule), ``prior`` (None, or the assumed
+    share of used images among the images to label, in (0, 1)) and, when the method is
+    random, ``random_state``.
+
+    Fitted attributes: ``generated_``, ``real_``, ``labels_`` (the inputs of :meth:`fit`),
+    ``head_`` (the head fitted on all labelled images) and ``threshold_`` (the labelled
+    threshold; None with ``prior`` or a rule), both in the context of the latest pool used
+    (the labelled images alone until other images are scored).
+
+    The context is computed when first needed, not by :meth:`fit`: ``fit``, then
+    ``cv_fit_predict(unlabelled=test)``, then ``score_samples(test)`` / ``predict(test)``
+    compute it once, over the labelled and test images.
+
+    Decision, in order: with ``prior``, the ``prior`` share of highest-scoring images of
+    each call to :meth:`predict` is labelled used (an assumption about the test set, stated
+    by the user); else a method with a published rule (``has_rule``) applies it; else the
+    threshold maximising ``metric`` on the labelled images' scores (out-of-fold scores when
+    the head learns from labels, see ``supervised``), placed in the widest gap between the
+    other pool images' scores within the range of equally good thresholds
+    (:func:`~synthprint.membership.decision.best_threshold`).
     """
 
-    threshold_metric: str = "kappa"
-    #: Subclasses whose threshold comes from their own rule (not from labels) set this.
-    _own_threshold = False
+    #: one line for ``synthprint membership --method list``
+    summary: str = ""
+    #: the head learns from labels beyond a threshold (thresholds use out-of-fold scores)
+    supervised: bool = False
+    #: the method has its own published decision rule
+    has_rule: bool = False
 
-    def fit(self, generated: np.ndarray, real: np.ndarray, labels: np.ndarray):
-        generated = check_images(generated, "generated")
-        real = check_images(real, "real")
-        y = check_labels(labels, len(real))
-        self._fit(generated, real, y)
-        if not self._own_threshold:
-            self.threshold_ = choose_threshold(self._training_scores(real), y,
-                                               self.threshold_metric)
+    # ------------------------------------------------------------ subclass interface
+    def _context(self, generated: np.ndarray, pool: np.ndarray) -> Any:
+        """Label-free precomputation over ``generated`` (G, H, W) and ``pool`` (P, H, W)."""
+        raise NotImplementedError
+
+    def _fit_head(self, ctx: Any, rows: np.ndarray, y: np.ndarray) -> Any:
+        """Fit on the labelled pool rows ``rows`` with labels ``y``; None when nothing is
+        learned."""
+        return None
+
+    def _scores(self, ctx: Any, head: Any, rows: np.ndarray) -> np.ndarray:
+        """(len(rows),) float64 scores of pool rows ``rows``, higher = more likely used."""
+        raise NotImplementedError
+
+    def _rule(self, ctx: Any, head: Any, rows: np.ndarray, scores: np.ndarray) -> np.ndarray:
+        """The method's own labels for pool rows ``rows`` (only when ``has_rule``)."""
+        raise NotImplementedError
+
+    def _pool_size(self, ctx: Any) -> int:
+        """The number of pool images ``ctx`` describes (its ``n_pool``)."""
+        return int(ctx.n_pool)
+
+    def _needs_oof(self, head: Any) -> bool:
+        """Whether this fitted head's in-sample scores are biased (then thresholds are chosen
+        on out-of-fold scores)."""
+        return self.supervised
+
+    # ------------------------------------------------------------ public API
+    def fit(self, generated, real, labels) -> MembershipEstimator:
+        """Learn from generated images (G, H, W) uint8, labelled real images (R, H, W) uint8
+        and their labels (R,) in {0, 1} (1 = used to train the generator). Returns self."""
+        self._check_params()
+        G = check_images(generated, "generated images")
+        R = check_images(real, "labelled real images")
+        if G.shape[1:] != R.shape[1:]:
+            raise SynthprintError(f"generated images are {G.shape[1]}x{G.shape[2]} px but real "
+                                  f"images {R.shape[1]}x{R.shape[2]} px; give one size")
+        y = check_labels(labels, len(R))
+        self.generated_ = G
+        self.real_ = R
+        self.labels_ = y
+        self._row_keys = [content_hash(img) for img in R]
+        self._contexts: dict = {}
+        self._decisions: dict = {}
+        self._latest: str | None = None
         return self
 
-    def _training_scores(self, real: np.ndarray) -> np.ndarray:
-        """Scores of the labelled images used to set the threshold (override when scoring
-        an image that was fitted on would be optimistic)."""
-        return self.score_samples(real)
+    @property
+    def head_(self) -> Any:
+        return self._latest_decision()[0]
 
-    def _fit(self, generated: np.ndarray, real: np.ndarray, y: np.ndarray) -> None:
-        raise NotImplementedError
+    @property
+    def threshold_(self) -> float | None:
+        return self._latest_decision()[1]
 
-    def score_samples(self, real: np.ndarray) -> np.ndarray:
-        raise NotImplementedError
+    def score_samples(self, real) -> np.ndarray:
+        """(N,) float64 scores of real images (N, H, W) uint8, higher = more likely used."""
+        ctx, rows, key = self._context_for(real)
+        head, _ = self._decision(ctx, key)
+        return self._scores(ctx, head, rows)
 
-    def predict(self, real: np.ndarray) -> np.ndarray:
-        return (self.score_samples(real) > self.threshold_).astype(np.int64)
+    def predict(self, real) -> np.ndarray:
+        """(N,) int64 labels of real images (N, H, W) uint8: 1 = used, 0 = not used."""
+        ctx, rows, key = self._context_for(real)
+        head, threshold = self._decision(ctx, key)
+        return self._decide(ctx, head, threshold, rows, self._scores(ctx, head, rows))
+
+    def cv_fit_predict(self, unlabelled=None):
+        """A ``fit_predict(train_idx, test_idx) -> (labels, scores)`` over the labelled
+        images of :meth:`fit` (indices into ``labels_``), for
+        :func:`synthprint.evaluation.cross_validate`: each call refits the head and the
+        decision on ``train_idx`` only.
+
+        ``unlabelled`` (N, H, W) uint8 real images (the test images) join the pool as they
+        will when they are scored, so the context is the one the final labels come from;
+        their labels are never needed. The expensive context is computed once, here.
+        """
+        check_is_fitted(self, "labels_")
+        ctx, _, _ = self._context_for(unlabelled)
+        y = self.labels_
+
+        def fit_predict(train_idx: np.ndarray, test_idx: np.ndarray):
+            train_idx, test_idx = np.asarray(train_idx), np.asarray(test_idx)
+            head, threshold = self._fit_decision(ctx, train_idx, y[train_idx])
+            scores = self._scores(ctx, head, test_idx)
+            return self._decide(ctx, head, threshold, test_idx, scores), scores
+
+        return fit_predict
+
+    # ------------------------------------------------------------ internals
+    def _check_params(self) -> None:
+        metric = getattr(self, "metric", "kappa")
+        if metric not in METRICS:
+            raise SynthprintError(f"metric must be one of {', '.join(METRICS)}, got {metric!r}")
+        prior = getattr(self, "prior", None)
+        if prior is not None and not 0.0 < float(prior) < 1.0:
+            raise SynthprintError(f"prior (share of used images) must be in (0, 1), got {prior}")
+
+    def _seed(self) -> int:
+        rs = getattr(self, "random_state", None)
+        return 0 if rs is None else int(rs)
+
+    def _pool(self, real) -> tuple[np.ndarray, np.ndarray]:
+        """The pool (labelled images, then new ones) and the pool rows of ``real``."""
+        labelled = self.real_
+        if real is None:
+            return labelled, np.arange(len(labelled), dtype=np.int64)
+        X = check_images(real, "real images to score")
+        if X.shape[1:] != labelled.shape[1:]:
+            raise SynthprintError(f"real images to score are {X.shape[1]}x{X.shape[2]} px but "
+                                  f"the fitted ones {labelled.shape[1]}x{labelled.shape[2]} px")
+        index = {k: i for i, k in enumerate(self._row_keys)}
+        extra: list[np.ndarray] = []
+        rows = np.empty(len(X), dtype=np.int64)
+        for i, img in enumerate(X):
+            k = content_hash(img)
+            if k not in index:
+                index[k] = len(labelled) + len(extra)
+                extra.append(img)
+            rows[i] = index[k]
+        pool = np.concatenate([labelled, np.stack(extra)]) if extra else labelled
+        return pool, rows
+
+    def _context_for(self, real) -> tuple[Any, np.ndarray, str]:
+        check_is_fitted(self, "labels_")
+        pool, rows = self._pool(real)
+        key = content_hash(pool)
+        if key not in self._contexts:
+            if len(self._contexts) >= 2:  # keep the first pool and the latest
+                self._contexts.pop(next(k for k in list(self._contexts)[1:]))
+            self._contexts[key] = self._context(self.generated_, pool)
+        self._latest = key
+        return self._contexts[key], rows, key
+
+    def _latest_decision(self) -> tuple[Any, float | None]:
+        check_is_fitted(self, "labels_")
+        if self._latest is None:
+            self._context_for(None)
+        return self._decision(self._contexts[self._latest], self._latest)
+
+    def _decision(self, ctx: Any, key: str) -> tuple[Any, float | None]:
+        if key not in self._decisions:
+            rows = np.arange(len(self.labels_), dtype=np.int64)
+            self._decisions[key] = self._fit_decision(ctx, rows, self.labels_)
+        return self._decisions[key]
+
+    def _fit_decision(self, ctx: Any, rows: np.ndarray, y: np.ndarray
+                      ) -> tuple[Any, float | None]:
+        head = self._fit_head(ctx, rows, y)
+        if getattr(self, "prior", None) is not None or self.has_rule:
+            return head, None
+        if self._needs_oof(head):
+            scores = self._oof_scores(ctx, rows, y)
+        else:
+            scores = self._scores(ctx, head, rows)
+        others = np.setdiff1d(np.arange(self._pool_size(ctx)), rows)
+        unlabelled = self._scores(ctx, head, others) if len(others) else None
+        threshold, _ = best_threshold(scores, y, getattr(self, "metric", "kappa"),
+                                      unlabelled=unlabelled)
+        return head, threshold
+
+    def _oof_scores(self, ctx: Any, rows: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """Out-of-fold scores of the labelled ``rows`` (inner stratified K-fold, K <= 5);
+        in-sample scores when a class has fewer than 2 images."""
+        smallest = int(np.bincount(y, minlength=2).min())
+        if smallest < 2:
+            return self._scores(ctx, self._fit_head(ctx, rows, y), rows)
+        out = np.empty(len(rows), dtype=np.float64)
+        folds = StratifiedKFold(n_splits=min(5, smallest), shuffle=True,
+                                random_state=self._seed())
+        for tr, te in folds.split(np.zeros(len(y)), y):
+            head = self._fit_head(ctx, rows[tr], y[tr])
+            out[te] = self._scores(ctx, head, rows[te])
+        return out
+
+    def _decide(self, ctx: Any, head: Any, threshold: float | None, rows: np.ndarray,
+                scores: np.ndarray) -> np.ndarray:
+        prior = getattr(self, "prior", None)
+        if prior is not None:
+            return (scores > prior_threshold(scores, float(prior))).astype(np.int64)
+        if self.has_rule:
+            return np.asarray(self._rule(ctx, head, rows, scores), dtype=np.int64)
+        return (scores > threshold).astype(np.int64)

@@ -1,9 +1,9 @@
 """Similarity rows of real images against a fixed image set, memoised per image.
 
-Cross-validation scores the same real images against the same generated set many times
-(every fold, every method). :func:`similarity_rows` keys each row by the content of the real
-image and of the whole reference set, so each (image, reference set, metric) row is computed
-once per process.
+:func:`similarity_rows` keys each row by the content of the real image and of the whole
+reference set, so each (image, reference set, metric) row is computed once per process. The
+estimators no longer need it (their context is computed once per pool, see
+:mod:`synthprint.membership._base`); the membership command's gallery still uses it.
 """
 
 from __future__ import annotations

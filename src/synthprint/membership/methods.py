@@ -21,7 +21,7 @@ from synthprint.membership.texture import TextureForest
 
 @dataclass(frozen=True)
 class Method:
-    """A named estimator configuration: ``build(threshold_metric, seed)`` makes a fresh one."""
+    """A named estimator configuration: ``build(metric, seed)`` makes a fresh one."""
 
     name: str
     description: str
@@ -33,22 +33,22 @@ METHODS: dict[str, Method] = {m.name: m for m in (
                    "built from (default)",
            lambda metric, seed: ReconstructionMembership(metric=metric, random_state=seed)),
     Method("similarity-profile", "ours: calibrated multi-scale similarity profile",
-           lambda metric, seed: SimilarityProfile(threshold_metric=metric)),
+           lambda metric, seed: SimilarityProfile(metric=metric)),
     Method("ssim-threshold-max", "2023 winner: best SSIM above the largest real-real SSIM",
-           lambda metric, seed: SSIMThresholdMax()),
+           lambda metric, seed: SSIMThresholdMax(metric=metric)),
     Method("ssim-threshold-meanstd", "best SSIM above mean + 3 std of real-real SSIMs",
-           lambda metric, seed: SSIMThresholdMeanStd()),
+           lambda metric, seed: SSIMThresholdMeanStd(metric=metric)),
     Method("ssim-retrieval", "each generated image marks its nearest real image as used",
-           lambda metric, seed: SSIMRetrieval()),
+           lambda metric, seed: SSIMRetrieval(metric=metric)),
     Method("nearest-neighbour", "GAN-Leaks: distance to the closest generated image",
-           lambda metric, seed: NearestNeighbourDistance(threshold_metric=metric)),
+           lambda metric, seed: NearestNeighbourDistance(metric=metric)),
     Method("nearest-neighbour-calibrated",
            "GAN-Leaks calibrated by the distance to reference real images",
-           lambda metric, seed: NearestNeighbourCalibrated(threshold_metric=metric)),
+           lambda metric, seed: NearestNeighbourCalibrated(metric=metric)),
     Method("density-ratio", "DOMIAS: generated over reference density on a PCA embedding",
-           lambda metric, seed: DensityRatio(threshold_metric=metric)),
+           lambda metric, seed: DensityRatio(metric=metric)),
     Method("texture-forest", "2025 winner's family: texture + nearest distances, random forest",
-           lambda metric, seed: TextureForest(seed=seed, threshold_metric=metric)),
+           lambda metric, seed: TextureForest(metric=metric, random_state=seed)),
 )}
 
 DEFAULT_METHOD = "auto"
@@ -58,10 +58,11 @@ AUDIT_ATTACKS = ("auto", "similarity-profile", "ssim-threshold-max", "nearest-ne
                  "nearest-neighbour-calibrated")
 
 
-def make_method(name: str, *, threshold_metric: str = "kappa", seed: int = 0
-                ) -> MembershipEstimator:
-    """A fresh estimator for the method ``name`` (see :data:`METHODS`)."""
+def make_method(name: str, *, metric: str = "kappa", seed: int = 0) -> MembershipEstimator:
+    """A fresh estimator for the method ``name`` (see :data:`METHODS`): ``metric`` ("kappa"
+    or "f1") is what a labelled threshold maximises (methods with their own rule ignore it),
+    ``seed`` the random state of random methods. Set ``prior`` with ``set_params``."""
     if name not in METHODS:
         raise SynthprintError(f"unknown membership method {name!r}; choose one of "
                               f"{', '.join(METHODS)} ('--method list' describes them)")
-    return METHODS[name].build(threshold_metric, seed)
+    return METHODS[name].build(metric, seed)

@@ -2,50 +2,67 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
-from synthprint.membership._base import MembershipEstimator, check_images
-from synthprint.membership._similarity import set_key, similarity_rows
+from synthprint.features import pairwise
+from synthprint.membership._base import MembershipEstimator
+
+
+@dataclass
+class NearestContext:
+    nearest: np.ndarray          # (P,) minus the distance to the closest generated image
+    to_labelled: np.ndarray | None  # (P, R) minus the distance to each labelled real image
+
+    @property
+    def n_pool(self) -> int:
+        return len(self.nearest)
 
 
 class NearestNeighbourDistance(MembershipEstimator):
     """Score = minus the RMS pixel distance to the closest generated image (Chen et al. 2020,
     full black-box), at pyramid ``level`` (0 = 256 px, 2 = 64 px). The threshold maximises
-    ``threshold_metric`` on the labelled real images."""
+    ``metric`` on the labelled real images."""
 
-    def __init__(self, level: int = 0, threshold_metric: str = "kappa"):
+    #: the score compares pool images with the labelled ones
+    _calibrated = False
+
+    def __init__(self, level: int = 0, metric: str = "kappa", prior: float | None = None):
         self.level = level
-        self.threshold_metric = threshold_metric
+        self.metric = metric
+        self.prior = prior
 
-    def _fit(self, generated, real, y):
-        self.generated_ = generated
-        self.generated_key_ = set_key(generated)
+    def _context(self, generated, pool) -> NearestContext:
+        # "l2" similarity is minus the distance
+        nearest = pairwise(pool, generated, "l2", level=self.level, quiet=True).max(axis=1)
+        to_labelled = None
+        if self._calibrated:
+            to_labelled = pairwise(pool, pool[:len(self.real_)], "l2", level=self.level,
+                                   quiet=True).astype(np.float64)
+        return NearestContext(nearest.astype(np.float64), to_labelled)
 
-    def _nearest(self, real: np.ndarray) -> np.ndarray:
-        S = similarity_rows(real, self.generated_, "l2", self.level, b_key=self.generated_key_)
-        return S.max(axis=1).astype(np.float64)  # "l2" similarity is minus the distance
-
-    def score_samples(self, real: np.ndarray) -> np.ndarray:
-        return self._nearest(check_images(real, "real"))
+    def _scores(self, ctx: NearestContext, head, rows) -> np.ndarray:
+        return ctx.nearest[rows]
 
 
 class NearestNeighbourCalibrated(NearestNeighbourDistance):
     """GAN-Leaks calibrated: the distance to the closest generated image minus the distance to
     the closest *reference* real image known not to be used (labels 0 in ``fit``), so images
-    close to everything (typical anatomy) are not mistaken for memorised ones. An image that
-    is itself in the reference set is compared with the others only."""
+    close to everything (typical anatomy) are not mistaken for memorised ones. An image is not
+    its own reference: a reference image is compared with the other ones only (and scored
+    by its generated distance alone when there is no other)."""
 
-    def _fit(self, generated, real, y):
-        super()._fit(generated, real, y)
-        self.reference_ = real[y == 0]
-        self.reference_key_ = set_key(self.reference_)
+    _calibrated = True
 
-    def score_samples(self, real: np.ndarray) -> np.ndarray:
-        real = check_images(real, "real")
-        R = similarity_rows(real, self.reference_, "l2", self.level, b_key=self.reference_key_)
-        R = np.where(R >= -1e-6, -np.inf, R)  # an image is not its own reference
-        ref = R.max(axis=1)
-        ref = np.where(np.isfinite(ref), ref, np.nan)
-        gen = self._nearest(real)
-        out = gen - ref  # (-d_gen) - (-d_ref) = d_ref - d_gen
-        return np.where(np.isnan(out), gen, out)
+    def _fit_head(self, ctx, rows, y) -> np.ndarray:
+        return np.asarray(rows)[np.asarray(y) == 0]  # the reference pool rows
+
+    def _scores(self, ctx: NearestContext, head: np.ndarray, rows) -> np.ndarray:
+        rows = np.asarray(rows)
+        R = ctx.to_labelled[rows][:, head]
+        R = np.where(rows[:, None] == head[None, :], -np.inf, R)
+        ref = R.max(axis=1) if R.shape[1] else np.full(len(rows), -np.inf)
+        gen = ctx.nearest[rows]
+        # (-d_gen) - (-d_ref) = d_ref - d_gen
+        return np.where(np.isfinite(ref), gen - ref, gen)

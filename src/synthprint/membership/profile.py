@@ -1,8 +1,9 @@
 """Our membership detector: calibrated similarity profiles, chosen on the labelled images.
 
-For every real image x and each representation (SSIM at 256 px, correlation at 64 px, pixel
-distance at 64 px) three numbers are measured against the generated set G and a *reference
-pool* P, the labelled real images given to ``fit`` (x itself left out):
+For every real image x of the pool (the labelled real images and the images scored) and each
+representation (SSIM at 256 px, correlation at 64 px, pixel distance at 64 px) three numbers
+are measured against the generated set G and the other real images of the pool P (x itself
+left out):
 
 ``best``    the best similarity of x to any generated image;
 ``calib``   ``best`` minus the best similarity of x to another real image in P: an image
@@ -11,12 +12,12 @@ pool* P, the labelled real images given to ``fit`` (x itself left out):
             generated image is closer to x than to any other real image, by this much (a
             soft form of "each generated image marks its nearest real image").
 
-Candidate scores are each single feature and a few averages of standardised features. The
-candidate with the highest ROC AUC on the labelled images (scored with themselves left out
-of P, exactly as held-out images are) is kept; no candidate learns weights from the labels,
+These are label-free (the context). Candidate scores are each single feature and a few
+averages of features standardised on the labelled images. The candidate with the highest ROC
+AUC on the labelled images is kept (the head); no candidate learns weights from the labels,
 so even 10 + 10 labelled images suffice to choose. The threshold then maximises the official
-metric (kappa or F1) on those labelled scores; with ``prior`` it is instead the quantile
-that labels that share of the labelled images used.
+metric (kappa or F1) on those labelled scores; with ``prior`` the stated share of the
+highest scores is labelled used instead.
 
 Assumptions: the generated images come from the generator under audit (train and test
 generated images may be pooled); labelled and unknown real images come from the same
@@ -25,11 +26,12 @@ population, so the threshold chosen on one transfers to the other.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
-from synthprint.membership._base import MembershipEstimator, check_images
-from synthprint.membership._similarity import image_key, set_key, similarity_rows
-from synthprint.membership.threshold import choose_threshold
+from synthprint.features import pairwise
+from synthprint.membership._base import MembershipEstimator
 
 #: (metric, pyramid level) of each representation.
 REPRESENTATIONS = (("ssim", 0), ("ncc", 2), ("l2", 2))
@@ -46,49 +48,73 @@ def _auc(scores: np.ndarray, y: np.ndarray) -> float:
     return float((r[pos].sum() - pos.sum() * (pos.sum() + 1) / 2) / (pos.sum() * neg.sum()))
 
 
+@dataclass
+class ProfileContext:
+    features: dict[str, np.ndarray]   # {"<metric><px>_<feature>": (P,) float64}
+
+    @property
+    def n_pool(self) -> int:
+        return len(next(iter(self.features.values())))
+
+
+@dataclass
+class ProfileHead:
+    mean: dict[str, float]            # standardisation of each feature on the labelled rows
+    std: dict[str, float]
+    candidates: dict[str, float]      # {candidate: ROC AUC on the labelled rows}
+    candidate: str                    # the one kept
+
+
+def profile_features(S_pg: np.ndarray, S_pp: np.ndarray) -> dict[str, np.ndarray]:
+    """``best``, ``calib`` and ``margin`` (module docstring) of each pool image, from the
+    pool x generated similarities ``S_pg`` (P, G) and pool x pool ``S_pp`` (P, P)."""
+    S_pg = np.asarray(S_pg, dtype=np.float64)
+    P = len(S_pg)
+    best = S_pg.max(axis=1)
+    own = np.eye(P, dtype=bool)
+    other = np.where(own, -np.inf, S_pp).max(axis=1)
+    # Best pool competitor of each generated image, leaving x out: the top pool similarity
+    # unless that top one is x itself, then the second.
+    order = np.argsort(-S_pg, axis=0, kind="stable")
+    cols = np.arange(S_pg.shape[1])
+    top1 = S_pg[order[0], cols]
+    top2 = S_pg[order[1], cols] if P > 1 else np.full_like(top1, -np.inf)
+    comp = np.where(order[0][None, :] == np.arange(P)[:, None], top2[None, :], top1[None, :])
+    return {"best": best, "calib": best - other, "margin": (S_pg - comp).max(axis=1)}
+
+
 class SimilarityProfile(MembershipEstimator):
-    """Calibrated multi-scale similarity profile (synthprint's default, ``auto``).
+    """Calibrated multi-scale similarity profile (synthprint's ``similarity-profile``).
 
     Parameters
     ----------
-    threshold_metric: "kappa" (2025) or "f1" (2023): what the threshold maximises.
-    prior: optional share (0..1) of used images assumed among the images to label; the
-        threshold is then the score quantile giving that share on the labelled images.
+    metric: "kappa" (2025) or "f1" (2023): what the threshold maximises.
+    prior: optional share (0..1) of used images assumed among the images to label; that share
+        of the highest scores is then labelled used.
 
-    Fitted attributes: ``candidate_`` (name of the chosen score), ``candidate_auc_`` (its AUC
-    on the labelled images), ``candidates_`` ({name: AUC} of all), ``threshold_``.
+    The fitted head (``head_``, a :class:`ProfileHead`) holds ``candidate`` (name of the
+    chosen score), ``candidates`` ({name: AUC on the labelled images}) and the
+    standardisation.
     """
 
-    _own_threshold = True
-
-    def __init__(self, threshold_metric: str = "kappa", prior: float | None = None):
-        self.threshold_metric = threshold_metric
+    def __init__(self, metric: str = "kappa", prior: float | None = None):
+        self.metric = metric
         self.prior = prior
 
-    def _features(self, X: np.ndarray) -> dict[str, np.ndarray]:
-        own = np.array([[image_key(x) == k for k in self.pool_keys_] for x in X], dtype=bool)
+    def _context(self, generated, pool) -> ProfileContext:
         out: dict[str, np.ndarray] = {}
         for metric, level in REPRESENTATIONS:
             tag = f"{metric}{256 >> level}"
-            S_xg = similarity_rows(X, self.generated_, metric, level, b_key=self.generated_key_)
-            S_xp = similarity_rows(X, self.pool_, metric, level, b_key=self.pool_key_)
-            best = S_xg.max(axis=1)
-            other = np.where(own, -np.inf, S_xp).max(axis=1)
-            # Best pool competitor of each generated image, leaving x out: the top pool
-            # similarity unless that top one is x itself, then the second.
-            top1, top2, arg1 = self._pool_top[(metric, level)]
-            margins = np.empty(len(X))
-            for i in range(len(X)):
-                self_idx = np.flatnonzero(own[i])
-                comp = top1 if not len(self_idx) else np.where(arg1 == self_idx[0], top2, top1)
-                margins[i] = np.max(S_xg[i] - comp)
-            out[f"{tag}_best"] = best.astype(np.float64)
-            out[f"{tag}_calib"] = (best - other).astype(np.float64)
-            out[f"{tag}_margin"] = margins
-        return out
+            S_pg = pairwise(pool, generated, metric, level=level, quiet=True)
+            S_pp = pairwise(pool, pool, metric, level=level, quiet=True)
+            for feat, v in profile_features(S_pg, S_pp).items():
+                out[f"{tag}_{feat}"] = v
+        return ProfileContext(out)
 
-    def _candidates(self, feats: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        z = {k: (v - self.mean_[k]) / self.std_[k] for k, v in feats.items()}
+    @staticmethod
+    def _candidates(feats: dict[str, np.ndarray], mean: dict[str, float],
+                    std: dict[str, float]) -> dict[str, np.ndarray]:
+        z = {k: (v - mean[k]) / std[k] for k, v in feats.items()}
         cands = dict(feats)
         for feat in FEATURES:
             keys = [k for k in z if k.endswith("_" + feat)]
@@ -97,38 +123,16 @@ class SimilarityProfile(MembershipEstimator):
             [z[k] for k in z if k.endswith(("_calib", "_margin"))], axis=0)
         return cands
 
-    def _fit(self, generated, real, y):
-        self.generated_ = generated
-        self.generated_key_ = set_key(generated)
-        self.pool_ = real
-        self.pool_key_ = set_key(real)
-        self.pool_keys_ = [image_key(r) for r in real]
-        self._pool_gen = {}
-        self._pool_top = {}
-        for metric, level in REPRESENTATIONS:
-            S = similarity_rows(real, generated, metric, level, b_key=self.generated_key_)
-            self._pool_gen[(metric, level)] = S
-            order = np.argsort(-S, axis=0, kind="stable")
-            top1 = S[order[0], np.arange(S.shape[1])]
-            top2 = S[order[1], np.arange(S.shape[1])] if len(real) > 1 else np.full_like(top1, -np.inf)
-            self._pool_top[(metric, level)] = (top1, top2, order[0])
-        feats = self._features(real)
-        self.mean_ = {k: float(v.mean()) for k, v in feats.items()}
-        self.std_ = {k: float(v.std()) or 1.0 for k, v in feats.items()}
-        cands = self._candidates(feats)
-        self.candidates_ = {k: _auc(v, y) for k, v in cands.items()}
+    def _fit_head(self, ctx: ProfileContext, rows, y) -> ProfileHead:
+        feats = {k: v[rows] for k, v in ctx.features.items()}
+        mean = {k: float(v.mean()) for k, v in feats.items()}
+        std = {k: float(v.std()) or 1.0 for k, v in feats.items()}
+        cands = self._candidates(feats, mean, std)
+        aucs = {k: _auc(v, y) for k, v in cands.items()}
         # Highest AUC; ties go to the averaged (more stable) scores, then by name.
-        self.candidate_ = max(sorted(cands), key=lambda k: (round(self.candidates_[k], 9),
-                                                            k.startswith("mean_")))
-        self.candidate_auc_ = self.candidates_[self.candidate_]
-        train_scores = cands[self.candidate_]
-        if self.prior is not None:
-            if not 0 < self.prior < 1:
-                raise ValueError(f"prior must be in (0, 1), got {self.prior}")
-            self.threshold_ = float(np.quantile(train_scores, 1 - self.prior))
-        else:
-            self.threshold_ = choose_threshold(train_scores, y, self.threshold_metric)
+        best = max(sorted(cands), key=lambda k: (round(aucs[k], 9), k.startswith("mean_")))
+        return ProfileHead(mean, std, aucs, best)
 
-    def score_samples(self, real: np.ndarray) -> np.ndarray:
-        real = check_images(real, "real")
-        return self._candidates(self._features(real))[self.candidate_]
+    def _scores(self, ctx: ProfileContext, head: ProfileHead, rows) -> np.ndarray:
+        feats = {k: v[rows] for k, v in ctx.features.items()}
+        return self._candidates(feats, head.mean, head.std)[head.candidate].astype(np.float64)

@@ -28,7 +28,7 @@ from sklearn.model_selection import RepeatedStratifiedKFold
 
 from synthprint.errors import SynthprintError
 from synthprint.features import FeatureCache, pairwise
-from synthprint.membership.pooled import MembershipEstimator as PooledEstimator
+from synthprint.membership._base import MembershipEstimator
 from synthprint.membership.reconstruction import percentile_ranks, reconstruction_shares
 
 HEADS = ("auto", "reconstruction", "logistic")
@@ -67,7 +67,7 @@ class Head:
     cv_auc: dict | None = None                 # the inner CV AUCs that chose it (head="auto")
 
 
-class ReconstructionMembership(PooledEstimator):
+class ReconstructionMembership(MembershipEstimator):
     """Membership by reconstruction shares (synthprint's method, the CLI's ``auto``).
 
     Parameters
@@ -82,7 +82,7 @@ class ReconstructionMembership(PooledEstimator):
     margin : AUC gain the logistic head needs over the reconstruction head (``head="auto"``).
     min_per_class : labelled images per class below which ``head="auto"`` keeps the
         reconstruction head.
-    metric, prior, random_state : see :class:`~synthprint.membership.base.MembershipEstimator`.
+    metric, prior, random_state : see :class:`~synthprint.membership._base.MembershipEstimator`.
     cache : a :class:`~synthprint.features.FeatureCache` for the distance matrix.
     n_jobs : threads for BLAS and the similarity engine.
     quiet : no progress bars.

@@ -2,70 +2,95 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
-from synthprint.membership._base import MembershipEstimator, check_images
-from synthprint.membership._similarity import set_key, similarity_rows
+from synthprint.features import pairwise
+from synthprint.membership._base import MembershipEstimator
 
 
-def _real_real(real: np.ndarray) -> np.ndarray:
-    """SSIM of every pair of distinct real images (the off-diagonal of the R x R matrix)."""
-    S = similarity_rows(real, real, "ssim")
-    return S[~np.eye(len(real), dtype=bool)]
+@dataclass
+class SSIMContext:
+    best: np.ndarray          # (P,) best SSIM of each pool image to any generated image
+    nearest: np.ndarray       # (G,) the pool row each generated image is closest to
+    real_real: np.ndarray | None  # (R, R) SSIM between the labelled real images (rows < R)
+
+    @property
+    def n_pool(self) -> int:
+        return len(self.best)
 
 
 class _MaxSSIM(MembershipEstimator):
-    """Score = the best SSIM of the real image to any generated image."""
+    """Score = the best SSIM of the real image to any generated image. Rule-based: ``metric``
+    is accepted for a common interface and ignored; with ``prior`` the stated share of the
+    highest scores is labelled used instead of the rule."""
 
-    _own_threshold = True
+    has_rule = True
+    #: the head compares labelled real images with each other
+    _real_real_threshold = True
 
-    def _store(self, generated: np.ndarray) -> None:
-        self.generated_ = generated
-        self.generated_key_ = set_key(generated)
+    def __init__(self, metric: str = "kappa", prior: float | None = None):
+        self.metric = metric
+        self.prior = prior
 
-    def score_samples(self, real: np.ndarray) -> np.ndarray:
-        real = check_images(real, "real")
-        S = similarity_rows(real, self.generated_, "ssim", b_key=self.generated_key_)
-        return S.max(axis=1).astype(np.float64)
+    def _context(self, generated, pool) -> SSIMContext:
+        S = pairwise(pool, generated, "ssim", quiet=True)
+        labelled = pool[:len(self.real_)]
+        real_real = (pairwise(labelled, labelled, "ssim", quiet=True)
+                     if self._real_real_threshold else None)
+        return SSIMContext(S.max(axis=1).astype(np.float64), S.argmax(axis=0), real_real)
+
+    def _scores(self, ctx: SSIMContext, head, rows) -> np.ndarray:
+        return ctx.best[rows]
+
+    def _rule(self, ctx, head: float, rows, scores) -> np.ndarray:
+        return scores > head
+
+    @staticmethod
+    def _real_real(ctx: SSIMContext, rows: np.ndarray) -> np.ndarray:
+        """SSIM of every pair of distinct labelled real images ``rows`` (the off-diagonal of
+        their R x R matrix)."""
+        S = ctx.real_real[np.ix_(rows, rows)]
+        return S[~np.eye(len(rows), dtype=bool)].astype(np.float64)
 
 
 class SSIMThresholdMax(_MaxSSIM):
     """2023 winner (F1 0.802): used if the best SSIM to any generated image exceeds the largest
-    SSIM between two distinct real images (the labelled real images given to ``fit``)."""
+    SSIM between two distinct real images (the labelled real images given to ``fit``; in
+    cross-validation, those of the training folds). ``head_`` is that threshold."""
 
-    def _fit(self, generated, real, y):
-        self._store(generated)
-        self.threshold_ = float(_real_real(real).max()) if len(real) > 1 else 1.0
+    def _fit_head(self, ctx, rows, y) -> float:
+        return float(self._real_real(ctx, rows).max()) if len(rows) > 1 else 1.0
 
 
 class SSIMThresholdMeanStd(_MaxSSIM):
     """Like :class:`SSIMThresholdMax`, with the threshold mean + ``n_std`` standard deviations
-    of the SSIMs between distinct real images."""
+    of the SSIMs between distinct labelled real images."""
 
-    def __init__(self, n_std: float = 3.0):
+    def __init__(self, n_std: float = 3.0, metric: str = "kappa", prior: float | None = None):
+        super().__init__(metric=metric, prior=prior)
         self.n_std = n_std
 
-    def _fit(self, generated, real, y):
-        self._store(generated)
-        rr = _real_real(real)
-        self.threshold_ = float(rr.mean() + self.n_std * rr.std()) if len(rr) else 1.0
+    def _fit_head(self, ctx, rows, y) -> float:
+        rr = self._real_real(ctx, rows)
+        return float(rr.mean() + self.n_std * rr.std()) if len(rr) else 1.0
 
 
 class SSIMRetrieval(_MaxSSIM):
     """Each generated image marks its nearest real image (by SSIM) as used.
 
-    Transductive: the nearest real image is sought among the images scored together, so
-    scores depend on the set passed to ``score_samples``. Score = number of generated images
-    whose nearest real image this is, plus its best SSIM scaled into [0, 1) to rank ties;
-    ``predict`` is 1 for an image marked at least once.
+    Transductive: the nearest real image is sought in the pool (the labelled real images and
+    the images scored), so scores depend on the images scored together. Score = number of
+    generated images whose nearest real image this is, plus its best SSIM scaled into [0, 1)
+    to rank ties; the rule labels an image used when it is marked at least once.
     """
 
-    def _fit(self, generated, real, y):
-        self._store(generated)
-        self.threshold_ = 1.0 - 1e-9
+    _real_real_threshold = False
 
-    def score_samples(self, real: np.ndarray) -> np.ndarray:
-        real = check_images(real, "real")
-        S = similarity_rows(real, self.generated_, "ssim", b_key=self.generated_key_)
-        marks = np.bincount(S.argmax(axis=0), minlength=len(real)).astype(np.float64)
-        return marks + 0.999 * (S.max(axis=1) + 1.0) / 2.0
+    def _scores(self, ctx: SSIMContext, head, rows) -> np.ndarray:
+        marks = np.bincount(ctx.nearest, minlength=ctx.n_pool).astype(np.float64)
+        return marks[rows] + 0.999 * (ctx.best[rows] + 1.0) / 2.0
+
+    def _rule(self, ctx, head, rows, scores) -> np.ndarray:
+        return np.bincount(ctx.nearest, minlength=ctx.n_pool)[rows] > 0

@@ -3,14 +3,14 @@ random forest trained on the labelled real images."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from skimage.feature import graycomatrix, graycoprops, local_binary_pattern
 from sklearn.ensemble import RandomForestClassifier
-from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
-from synthprint.membership._base import MembershipEstimator, check_images
-from synthprint.membership._similarity import set_key, similarity_rows
-from synthprint.membership.threshold import choose_threshold
+from synthprint.features import pairwise
+from synthprint.membership._base import MembershipEstimator
 
 
 def _haar_energies(img: np.ndarray, levels: int = 3) -> list[float]:
@@ -47,42 +47,41 @@ def texture_descriptors(images: np.ndarray) -> np.ndarray:
     return np.asarray(feats, dtype=np.float64)
 
 
+@dataclass
+class TextureContext:
+    features: np.ndarray    # (P, 36) texture descriptors + nearest-generated similarities
+
+    @property
+    def n_pool(self) -> int:
+        return len(self.features)
+
+
 class TextureForest(MembershipEstimator):
     """Texture descriptors (:func:`texture_descriptors`) plus nearest-generated similarities
-    (best SSIM, best pixel distance at 64 px, mean of the 5 best SSIMs) into a random forest.
-    The threshold is chosen on out-of-fold forest probabilities of the labelled images."""
+    (best SSIM, best pixel distance at 64 px, mean of the 5 best SSIMs) into a random forest
+    trained on the labelled real images. The threshold is chosen on out-of-fold forest
+    probabilities of the labelled images."""
 
-    def __init__(self, n_estimators: int = 300, seed: int = 0, threshold_metric: str = "kappa"):
+    supervised = True
+
+    def __init__(self, n_estimators: int = 300, metric: str = "kappa",
+                 prior: float | None = None, random_state: int | None = 0):
         self.n_estimators = n_estimators
-        self.seed = seed
-        self.threshold_metric = threshold_metric
+        self.metric = metric
+        self.prior = prior
+        self.random_state = random_state
 
-    _own_threshold = True
-
-    def _features(self, real: np.ndarray) -> np.ndarray:
-        S = similarity_rows(real, self.generated_, "ssim", b_key=self.generated_key_)
-        L = similarity_rows(real, self.generated_, "l2", 2, b_key=self.generated_key_)
+    def _context(self, generated, pool) -> TextureContext:
+        S = pairwise(pool, generated, "ssim", quiet=True)
+        L = pairwise(pool, generated, "l2", level=2, quiet=True)
         k = min(5, S.shape[1])
         near = np.stack([S.max(1), L.max(1), np.sort(S, axis=1)[:, -k:].mean(1)], axis=1)
-        return np.concatenate([texture_descriptors(real), near], axis=1)
+        return TextureContext(np.concatenate([texture_descriptors(pool), near], axis=1))
 
-    def _forest(self) -> RandomForestClassifier:
-        return RandomForestClassifier(n_estimators=self.n_estimators, min_samples_leaf=2,
-                                      random_state=self.seed, n_jobs=1)
+    def _fit_head(self, ctx: TextureContext, rows, y) -> RandomForestClassifier:
+        forest = RandomForestClassifier(n_estimators=self.n_estimators, min_samples_leaf=2,
+                                        random_state=self._seed(), n_jobs=1)
+        return forest.fit(ctx.features[rows], y)
 
-    def _fit(self, generated, real, y):
-        self.generated_ = generated
-        self.generated_key_ = set_key(generated)
-        F = self._features(real)
-        self.forest_ = self._forest().fit(F, y)
-        n_splits = int(min(5, np.bincount(y, minlength=2).min()))
-        if n_splits >= 2:
-            oof = cross_val_predict(self._forest(), F, y, method="predict_proba",
-                                    cv=StratifiedKFold(n_splits, shuffle=True,
-                                                       random_state=self.seed))[:, 1]
-            self.threshold_ = choose_threshold(oof, y, self.threshold_metric)
-        else:
-            self.threshold_ = 0.5
-
-    def score_samples(self, real: np.ndarray) -> np.ndarray:
-        return self.forest_.predict_proba(self._features(check_images(real, "real")))[:, 1]
+    def _scores(self, ctx: TextureContext, head: RandomForestClassifier, rows) -> np.ndarray:
+        return head.predict_proba(ctx.features[rows])[:, 1].astype(np.float64)
