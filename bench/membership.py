@@ -3,7 +3,9 @@
 For each dataset: one fit on all labelled real images (the generated pool is all generated
 images, train and test; the real pool adds the test real images, labels unread), train
 cross-validation that refits only each method's head per fold, and test metrics against
-truth/ (reporting only: nothing is chosen on them). "fit+CV s" is the fit and the CV (the
+truth/ (reporting only: nothing is chosen on them) of the labels the CLI writes (all used
+when the method's CV AUC interval includes 0.5, unless --when-no-signal threshold; the
+method's own labels' kappa is shown beside them). "fit+CV s" is the fit and the CV (the
 context is computed there), "test s" scoring the test images. Prints one markdown table and
 writes bench/out/membership.csv and .json.
 
@@ -14,15 +16,17 @@ Usage: python bench/membership.py [--bench ../shared/bench] [--datasets st1-gan,
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import time
 from pathlib import Path
 
 import numpy as np
 
-from synthprint.evaluation import binary_metrics, cross_validate
+from synthprint.evaluation import auc_interval_includes_chance, binary_metrics, cross_validate
 from synthprint.io import Role, load_benchmark
 from synthprint.membership import METHODS, make_method
+from synthprint.membership.decision import NO_SIGNAL_POLICIES, no_signal_labels
 
 COLUMNS = (("kappa", "kappa"), ("f1", "F1"), ("accuracy", "acc"), ("roc_auc", "AUC"),
            ("tpr@1%fpr", "TPR@1%"))
@@ -37,7 +41,8 @@ def _fmt(table, name: str) -> str:
     return f"{m.value:.3f}"
 
 
-def run(bench: Path, datasets: list[str], methods: list[str], repeats: int, n_boot: int):
+def run(bench: Path, datasets: list[str], methods: list[str], repeats: int, n_boot: int,
+        policy: str = "all-used"):
     rows = []
     for ds in datasets:
         b = load_benchmark(bench / ds, quiet=True)
@@ -57,8 +62,13 @@ def run(bench: Path, datasets: list[str], methods: list[str], repeats: int, n_bo
             t1 = time.perf_counter()
             scores, pred = est.score_samples(test), est.predict(test)
             t2 = time.perf_counter()
-            tm = binary_metrics(y_test, pred, scores, n_boot=n_boot, seed=0)
+            # the labels the CLI writes: the method's, unless the CV finds no signal
+            no_signal = bool(auc_interval_includes_chance(cv.pooled))
+            written = no_signal_labels(pred, policy)[0] if no_signal else pred
+            tm = binary_metrics(y_test, written, scores, n_boot=n_boot, seed=0)
+            own = binary_metrics(y_test, pred, scores, n_boot=0)
             rows.append({"dataset": ds, "method": name, "cv": cv.pooled, "test": tm,
+                         "signal": not no_signal, "own_kappa": own.value("kappa"),
                          "fit_cv_s": t1 - t0, "test_s": t2 - t1,
                          "chosen": getattr(est.head_, "candidate", "")})
             print(f"{ds} {name}: CV AUC {cv.pooled.value('roc_auc'):.3f} test AUC "
@@ -75,23 +85,35 @@ def main() -> None:
     ap.add_argument("--methods", default=",".join(METHODS))
     ap.add_argument("--repeats", type=int, default=2)
     ap.add_argument("--n-boot", type=int, default=1000)
+    ap.add_argument("--when-no-signal", default="all-used", choices=NO_SIGNAL_POLICIES,
+                    help="test labels of a method whose CV finds no signal, as the CLI")
     args = ap.parse_args()
     rows = run(args.bench, args.datasets.split(","), args.methods.split(","), args.repeats,
-               args.n_boot)
-    head = ["dataset", "method"] + [f"CV {c}" for _, c in COLUMNS] + \
-        [f"test {c}" for _, c in COLUMNS] + ["fit+CV s", "test s"]
-    print("\n| " + " | ".join(head) + " |\n|" + "---|" * len(head))
+               args.n_boot, args.when_no_signal)
+    head = ["dataset", "method", "CV signal"] + [f"CV {c}" for _, c in COLUMNS] + \
+        [f"test {c}" for _, c in COLUMNS] + ["test kappa (method's labels)", "fit+CV s",
+                                              "test s"]
+    table = []
     for r in rows:
-        cells = [r["dataset"], r["method"]] + [_fmt(r["cv"], n) for n, _ in COLUMNS] + \
-            [_fmt(r["test"], n) for n, _ in COLUMNS] + [f"{r['fit_cv_s']:.0f}",
-                                                         f"{r['test_s']:.0f}"]
+        table.append([r["dataset"], r["method"], "yes" if r["signal"] else "**no**"]
+                     + [_fmt(r["cv"], n) for n, _ in COLUMNS]
+                     + [_fmt(r["test"], n) for n, _ in COLUMNS]
+                     + [f"{r['own_kappa']:.3f}", f"{r['fit_cv_s']:.0f}", f"{r['test_s']:.0f}"])
+    print(f"\n`python bench/membership.py --repeats {args.repeats} --n-boot {args.n_boot} "
+          f"--when-no-signal {args.when_no_signal}` (test labels as the CLI writes them)\n")
+    print("| " + " | ".join(head) + " |\n|" + "---|" * len(head))
+    for cells in table:
         print("| " + " | ".join(cells) + " |")
     out = Path(__file__).resolve().parent / "out"
     out.mkdir(exist_ok=True)
+    with open(out / "membership.csv", "w", newline="") as fh:
+        csv.writer(fh).writerows([head] + table)
     (out / "membership.json").write_text(json.dumps(
-        [{"dataset": r["dataset"], "method": r["method"], "cv": r["cv"].to_dict(),
-          "test": r["test"].to_dict(), "fit_cv_s": r["fit_cv_s"], "test_s": r["test_s"],
-          "chosen": r["chosen"]} for r in rows], indent=1))
+        [{"dataset": r["dataset"], "method": r["method"], "cv_signal": r["signal"],
+          "cv": r["cv"].to_dict(), "test": r["test"].to_dict(),
+          "test_kappa_method_labels": r["own_kappa"], "policy": args.when_no_signal,
+          "fit_cv_s": r["fit_cv_s"], "test_s": r["test_s"], "chosen": r["chosen"]}
+         for r in rows], indent=1))
 
 
 if __name__ == "__main__":
