@@ -206,3 +206,25 @@ def test_multiclass_table_and_proba():
     one = multiclass_metrics([2, 2, 2], [2, 2, 1], n_boot=20)
     assert one.value("accuracy") == pytest.approx(2 / 3)
     assert all(m.value is not None for m in one)
+
+
+def test_roc_auc_difference_is_the_paired_difference_with_an_interval():
+    from sklearn.metrics import roc_auc_score
+
+    from synthprint.evaluation import roc_auc_difference
+
+    rng = np.random.default_rng(3)
+    y = np.r_[np.ones(60), np.zeros(60)].astype(np.int64)
+    a = rng.normal(size=120) + 1.5 * y   # informative
+    b = rng.normal(size=120)             # chance
+    d = roc_auc_difference(y, a, b, n_boot=500, seed=1)
+    assert d.value == pytest.approx(roc_auc_score(y, a) - roc_auc_score(y, b), abs=1e-12)
+    assert 0 < d.low < d.value < d.high          # clearly better: interval excludes 0
+    back = roc_auc_difference(y, b, a, n_boot=500, seed=1)
+    assert back.value == pytest.approx(-d.value) and back.low == pytest.approx(-d.high)
+    same = roc_auc_difference(y, a, a, n_boot=200)
+    assert (same.value, same.low, same.high) == (0.0, 0.0, 0.0)
+    noise = roc_auc_difference(y, b, rng.normal(size=120), n_boot=500)
+    assert noise.low < 0 < noise.high            # two chance scores: not told apart
+    with pytest.raises(SynthprintError):
+        roc_auc_difference(np.ones(5, dtype=int), a[:5], b[:5])
