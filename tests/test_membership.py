@@ -260,3 +260,16 @@ def test_cli_method_list_and_bad_inputs(tmp_path):
     bad = runner.invoke(app, ["membership", "--train", str(d / "test"), "--test",
                               str(d / "test"), "--out", str(tmp_path / "o")])
     assert bad.exit_code == 2 and "membership-test split" in bad.output
+
+
+def test_density_ratio_kernel_density_matches_the_direct_formula():
+    from scipy.special import logsumexp
+
+    from synthprint.membership.density import _log_kde
+
+    rng = np.random.default_rng(0)
+    points, data, bw = rng.normal(size=(7, 3)), rng.normal(size=(11, 3)), 0.7
+    d2 = ((points[:, None, :] - data[None, :, :]) ** 2).sum(-1)
+    direct = (logsumexp(-d2 / (2 * bw ** 2), axis=1) - np.log(11)
+              - 3 * np.log(bw * np.sqrt(2 * np.pi)))
+    np.testing.assert_allclose(_log_kde(points, data, bw), direct, rtol=1e-10, atol=1e-10)

@@ -22,7 +22,9 @@ def _log_kde(points: np.ndarray, data: np.ndarray, bandwidth: float,
     """log of a Gaussian kernel density of ``data`` (n, d) at ``points`` (m, d); where the
     (m, n) mask ``leave_out`` is true, that data point is left out of that point's density
     (when all are, the density of all of them is used)."""
-    d2 = ((points[:, None, :] - data[None, :, :]) ** 2).sum(-1)
+    # |p - x|^2 expanded: an (m, n) matrix instead of an (m, n, d) one
+    d2 = np.maximum((points ** 2).sum(1)[:, None] + (data ** 2).sum(1)[None, :]
+                    - 2.0 * points @ data.T, 0.0)
     dim = data.shape[1]
     logk = -d2 / (2 * bandwidth ** 2)
     count = np.full(len(points), float(len(data)))
