@@ -19,6 +19,7 @@ from synthprint.audit.copies import CopyMatches, find_copies, real_yardstick
 from synthprint.evaluation import CVResult, auc_interval_includes_chance, cross_validate
 from synthprint.features import topk
 from synthprint.io import ImageDataset
+from synthprint.membership import MembershipEstimator
 
 
 @dataclass
@@ -95,7 +96,7 @@ def _risk_table(train: ImageDataset, best: Attack, n_train: int, synthetic: Imag
 
 
 def run_audit(train: ImageDataset, holdout: ImageDataset, synthetic: ImageDataset,
-              attacks: Mapping[str, Callable[[], object]], *, n_splits: int = 5,
+              attacks: Mapping[str, Callable[[], MembershipEstimator]], *, n_splits: int = 5,
               n_repeats: int = 2, seed: int = 0, n_boot: int = 1000,
               quiet: bool = False) -> AuditResult:
     """Cross-validate every attack, rank training images by risk, and find copies.
