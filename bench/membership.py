@@ -93,7 +93,7 @@ def compare_with_default(rows: list[dict], n_boot: int) -> list[tuple]:
             continue
         out.append((r["dataset"], r["method"],
                     roc_auc_difference(r["y_test"], base["scores"], r["scores"],
-                                       n_boot=n_boot, seed=0)))
+                                       n_boot=n_boot, seed=0)["roc_auc_difference"]))
     return out
 
 

@@ -217,14 +217,16 @@ def test_roc_auc_difference_is_the_paired_difference_with_an_interval():
     y = np.r_[np.ones(60), np.zeros(60)].astype(np.int64)
     a = rng.normal(size=120) + 1.5 * y   # informative
     b = rng.normal(size=120)             # chance
-    d = roc_auc_difference(y, a, b, n_boot=500, seed=1)
+    d = roc_auc_difference(y, a, b, n_boot=500, seed=1)["roc_auc_difference"]
     assert d.value == pytest.approx(roc_auc_score(y, a) - roc_auc_score(y, b), abs=1e-12)
     assert 0 < d.low < d.value < d.high          # clearly better: interval excludes 0
-    back = roc_auc_difference(y, b, a, n_boot=500, seed=1)
+    back = roc_auc_difference(y, b, a, n_boot=500, seed=1)["roc_auc_difference"]
     assert back.value == pytest.approx(-d.value) and back.low == pytest.approx(-d.high)
-    same = roc_auc_difference(y, a, a, n_boot=200)
+    same = roc_auc_difference(y, a, a, n_boot=200)["roc_auc_difference"]
     assert (same.value, same.low, same.high) == (0.0, 0.0, 0.0)
-    noise = roc_auc_difference(y, b, rng.normal(size=120), n_boot=500)
+    noise = roc_auc_difference(y, b, rng.normal(size=120), n_boot=500)["roc_auc_difference"]
     assert noise.low < 0 < noise.high            # two chance scores: not told apart
     with pytest.raises(SynthprintError):
         roc_auc_difference(np.ones(5, dtype=int), a[:5], b[:5])
+    with pytest.raises(SynthprintError, match="confidence"):
+        roc_auc_difference(y, a, b, confidence=1.5)

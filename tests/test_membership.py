@@ -273,3 +273,13 @@ def test_density_ratio_kernel_density_matches_the_direct_formula():
     direct = (logsumexp(-d2 / (2 * bw ** 2), axis=1) - np.log(11)
               - 3 * np.log(bw * np.sqrt(2 * np.pi)))
     np.testing.assert_allclose(_log_kde(points, data, bw), direct, rtol=1e-10, atol=1e-10)
+
+
+def test_best_competitor_leaves_each_row_out():
+    from synthprint.membership._base import best_competitor
+
+    rng = np.random.default_rng(1)
+    S = rng.integers(0, 4, size=(6, 9)).astype(np.float64)  # many ties
+    brute = np.array([[np.delete(S[:, g], x).max() for g in range(9)] for x in range(6)])
+    np.testing.assert_array_equal(best_competitor(S), brute)
+    assert np.isneginf(best_competitor(S[:1])).all()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
@@ -13,6 +12,7 @@ from sklearn.exceptions import NotFittedError
 
 from synthprint._progress import progress_task
 from synthprint.attribution.fingerprints import check_stack
+from synthprint.features import default_n_jobs
 
 T = TypeVar("T")
 
@@ -87,14 +87,6 @@ def softmax(scores: np.ndarray) -> np.ndarray:
     z = scores - scores.max(axis=1, keepdims=True)
     e = np.exp(z)
     return e / e.sum(axis=1, keepdims=True)
-
-
-def default_n_jobs() -> int:
-    """Cores this process may use (at least 1)."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # pragma: no cover - not Linux
-        return max(1, os.cpu_count() or 1)
 
 
 def map_chunks(fn: Callable[[slice], T], n: int, chunk: int, *, n_jobs: int | None = None,

@@ -12,8 +12,9 @@ from synthprint.cli._app import command, console
 from synthprint.cli._common import load_split_for, write_run_files
 from synthprint.errors import SynthprintError
 from synthprint.evaluation import auc_interval_includes_chance, cross_validate
+from synthprint.features import topk
 from synthprint.io import Role, prepare_output_dir, read_labels_csv
-from synthprint.membership import DEFAULT_METHOD, METHODS, make_method
+from synthprint.membership import DEFAULT_METHOD, METHODS, OFFICIAL_METRIC, make_method
 from synthprint.membership.decision import NO_SIGNAL_POLICIES, no_signal_labels
 from synthprint.report import new_record, save_record, write_report
 from synthprint.report.blocks import cv_block, cv_curve, metric_block
@@ -89,7 +90,7 @@ def membership(
     edition = edition or te.layout.edition or 2025
     if edition not in (2023, 2025):
         raise SynthprintError(f"--edition must be 2023 or 2025, got {edition}")
-    metric = "f1" if edition == 2023 else "kappa"
+    metric = OFFICIAL_METRIC[edition]
 
     generated = np.concatenate([tr.images[tr.indices(Role.GENERATED)],
                                 te.images[te.indices(Role.GENERATED)]])
@@ -141,20 +142,18 @@ def membership(
         record["curves"].append({"title": "test", "y_true": y_test, "scores": scores})
     record["verdict"] = f"{NO_SIGNAL}; {labels_note}." if no_signal else None
     order = np.argsort(-scores, kind="stable")[:12]
-    from synthprint.membership._similarity import similarity_rows
-
-    near = similarity_rows(te.images[unk[order]], generated, "ssim")
+    near_ssim, near_idx = topk(te.images[unk[order]], generated, min(3, len(generated)),
+                               "ssim", quiet=True)
     gen_idx = np.concatenate([tr.indices(Role.GENERATED), te.indices(Role.GENERATED)])
     gen_split = [tr] * len(tr.indices(Role.GENERATED)) + [te] * len(te.indices(Role.GENERATED))
     gallery = []
-    for row, i in zip(near, order):
-        best = np.argsort(-row, kind="stable")[:3]
+    for values, best, i in zip(near_ssim, near_idx, order):
         gallery.append({
             "name": names[i], "image": str(te.paths[unk[i]]), "score": float(scores[i]),
             "caption": f"score {scores[i]:.3f}, label {int(labels[i])}",
             "matches": [{"name": gen_split[j].names[gen_idx[j]],
                          "image": str(gen_split[j].paths[gen_idx[j]]),
-                         "similarity": float(row[j])} for j in best]})
+                         "similarity": float(v)} for v, j in zip(values, best)]})
     record["gallery"] = gallery
     record["table"] = {"file": "scores.csv", "sort": "score"}
     record["notes"] = [f"Threshold chosen for {metric} on the labelled train images; labels "

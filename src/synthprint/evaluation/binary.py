@@ -31,8 +31,7 @@ from synthprint.evaluation._checks import (
     finite_scores,
     same_length,
 )
-from synthprint.evaluation.bootstrap import percentile_interval, stratified_counts
-from synthprint.evaluation.table import Metric, MetricTable, build_table
+from synthprint.evaluation.table import MetricTable, build_table
 
 #: The FPR levels at which TPR is reported by :func:`binary_metrics`.
 FPR_LEVELS = (0.01, 0.001)
@@ -319,29 +318,25 @@ def _binary_table(runs: list[tuple], *, n_boot: int, seed: int, confidence: floa
 
 
 def roc_auc_difference(y_true, scores_a, scores_b, *, n_boot: int = 1000, seed: int = 0,
-                       confidence: float = 0.95) -> Metric:
+                       confidence: float = 0.95) -> MetricTable:
     """ROC AUC of ``scores_a`` minus ROC AUC of ``scores_b`` on the same images, with a paired
     stratified-bootstrap interval (both score sets are evaluated on the same resamples, so the
     interval is that of the difference, narrower than two separate intervals suggest).
 
     ``y_true`` (n,) in {0, 1} with both classes; ``scores_a``, ``scores_b`` (n,) finite floats,
-    higher = more likely positive. Returns a :class:`Metric` named ``"roc_auc_difference"``
-    in [-1, 1]; an interval that includes 0 means the two methods are not told apart.
+    higher = more likely positive. Returns a one-row :class:`MetricTable`; its
+    ``"roc_auc_difference"`` row is in [-1, 1], and an interval that includes 0 means the
+    two score sets are not told apart.
     """
     t, a = _scores_pair(y_true, scores_a)
     _, b = _scores_pair(y_true, scores_b)
     _need_both_classes(t, "the ROC AUC difference")
     la, lb = _Levels(t, a), _Levels(t, b)
 
-    def diff(w: np.ndarray) -> np.ndarray:
-        return (score_values(t, a, w, (), la)["roc_auc"]
-                - score_values(t, b, w, (), lb)["roc_auc"])
+    def diff(w: np.ndarray) -> dict[str, np.ndarray]:
+        return {"roc_auc_difference": score_values(t, a, w, (), la)["roc_auc"]
+                - score_values(t, b, w, (), lb)["roc_auc"]}
 
-    value = float(diff(np.ones((1, len(t))))[0])
-    low = high = None
-    if n_boot > 0:
-        values = np.concatenate([diff(w) for w in stratified_counts(t, n_boot, seed)])
-        interval = percentile_interval(values, confidence)
-        if interval is not None:
-            low, high = interval
-    return Metric("roc_auc_difference", "ROC AUC difference", value, low, high)
+    return build_table([diff], [("roc_auc_difference", "ROC AUC difference",
+                                 "needs both classes")], t.astype(np.int64), task="binary",
+                       n_boot=n_boot, seed=seed, confidence=confidence)

@@ -67,11 +67,6 @@ class FeatureCache:
         self.misses = 0
 
     @classmethod
-    def default(cls) -> FeatureCache:
-        """A cache in :func:`default_cache_dir`."""
-        return cls(default_cache_dir())
-
-    @classmethod
     def from_options(cls, cache_dir: str | Path | None = None,
                      no_cache: bool = False) -> FeatureCache:
         """The cache a command asked for: disabled with ``no_cache``, else in ``cache_dir``
@@ -103,11 +98,8 @@ class FeatureCache:
         safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
         return self.directory / safe / key[:2] / f"{key}.npy"
 
-    def get(self, name: str, params: dict, *inputs: np.ndarray | str) -> np.ndarray | None:
-        """The stored array, or ``None`` (a miss; also when disabled or the file is bad)."""
-        if not self.enabled:
-            return None
-        path = self._path(name, self.key(name, params, *inputs))
+    def _load(self, path: Path) -> np.ndarray | None:
+        """The array stored at ``path``, or ``None`` (counted as a miss) when absent or bad."""
         try:
             value = np.load(path, allow_pickle=False)
         except (OSError, ValueError, EOFError):
@@ -116,24 +108,23 @@ class FeatureCache:
         self.hits += 1
         return value
 
+    @staticmethod
+    def _store(path: Path, value: np.ndarray) -> None:
+        buf = io.BytesIO()
+        np.save(buf, np.asarray(value), allow_pickle=False)
+        atomic_write_bytes(path, buf.getvalue(), force=True)
+
+    def get(self, name: str, params: dict, *inputs: np.ndarray | str) -> np.ndarray | None:
+        """The stored array, or ``None`` (a miss; also when disabled or the file is bad)."""
+        if not self.enabled:
+            return None
+        return self._load(self._path(name, self.key(name, params, *inputs)))
+
     def put(self, name: str, params: dict, *inputs: np.ndarray | str,
             value: np.ndarray) -> None:
         """Store ``value`` (a numeric array) under the key; a no-op when disabled."""
-        if not self.enabled:
-            return
-        buf = io.BytesIO()
-        np.save(buf, np.asarray(value), allow_pickle=False)
-        atomic_write_bytes(self._path(name, self.key(name, params, *inputs)),
-                           buf.getvalue(), force=True)
-
-    def get_or_compute(self, name: str, params: dict, inputs: tuple,
-                       compute: Callable[[], np.ndarray]) -> np.ndarray:
-        """``get``, or ``compute()`` then ``put`` on a miss."""
-        value = self.get(name, params, *inputs)
-        if value is None:
-            value = np.asarray(compute())
-            self.put(name, params, *inputs, value=value)
-        return value
+        if self.enabled:
+            self._store(self._path(name, self.key(name, params, *inputs)), value)
 
     def per_image(self, images: np.ndarray, name: str, params: dict,
                   compute: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
@@ -144,25 +135,13 @@ class FeatureCache:
         two folders or runs are computed once.
         """
         images = np.asarray(images)
-        if not self.enabled:
+        if not self.enabled or not len(images):
             return np.asarray(compute(images))
-        keys = [self.key(name, params, content_hash(im)) for im in images]
-        found: list[np.ndarray | None] = []
-        for key in keys:
-            try:
-                found.append(np.load(self._path(name, key), allow_pickle=False))
-                self.hits += 1
-            except (OSError, ValueError, EOFError):
-                found.append(None)
-                self.misses += 1
+        paths = [self._path(name, self.key(name, params, content_hash(im))) for im in images]
+        found = [self._load(path) for path in paths]
         todo = [i for i, f in enumerate(found) if f is None]
         if todo:
-            fresh = np.asarray(compute(images[todo]))
-            for i, value in zip(todo, fresh):
-                buf = io.BytesIO()
-                np.save(buf, value, allow_pickle=False)
-                atomic_write_bytes(self._path(name, keys[i]), buf.getvalue(), force=True)
+            for i, value in zip(todo, np.asarray(compute(images[todo]))):
+                self._store(paths[i], value)
                 found[i] = value
-        if not len(found):
-            return np.asarray(compute(images))
         return np.stack(found)  # type: ignore[arg-type]

@@ -67,6 +67,20 @@ def check_labels(labels, n: int) -> np.ndarray:
     return y
 
 
+def best_competitor(similarities: np.ndarray) -> np.ndarray:
+    """(P, G) float64: for pool image x (row) and generated image g (column), the highest
+    similarity of g to a pool image other than x.
+
+    ``similarities`` (P, G), higher = closer. That is each column's top value, except in
+    the row holding it, which gets the column's second value (equal to the top on ties);
+    -inf everywhere when P < 2."""
+    S = np.asarray(similarities, dtype=np.float64)
+    if len(S) < 2:
+        return np.full_like(S, -np.inf)
+    top = -np.partition(-S, 1, axis=0)[:2]
+    return np.where(S >= top[0][None, :], top[1][None, :], top[0][None, :])
+
+
 class MembershipEstimator(BaseEstimator):
     """Base class: ``fit(generated, real, labels)``, ``score_samples(real)`` (higher = more
     likely used for training), ``predict(real)`` (1 = used) and :meth:`cv_fit_predict` for cross-validation.
@@ -95,8 +109,6 @@ class MembershipEstimator(BaseEstimator):
     (:func:`~synthprint.membership.decision.best_threshold`).
     """
 
-    #: one line for ``synthprint membership --method list``
-    summary: str = ""
     #: the head learns from labels beyond a threshold (thresholds use out-of-fold scores)
     supervised: bool = False
     #: the method has its own published decision rule
@@ -119,10 +131,6 @@ class MembershipEstimator(BaseEstimator):
     def _rule(self, ctx: Any, head: Any, rows: np.ndarray, scores: np.ndarray) -> np.ndarray:
         """The method's own labels for pool rows ``rows`` (only when ``has_rule``)."""
         raise NotImplementedError
-
-    def _pool_size(self, ctx: Any) -> int:
-        """The number of pool images ``ctx`` describes (its ``n_pool``)."""
-        return int(ctx.n_pool)
 
     def _needs_oof(self, head: Any) -> bool:
         """Whether this fitted head's in-sample scores are biased (then thresholds are chosen
@@ -257,7 +265,7 @@ class MembershipEstimator(BaseEstimator):
             scores = self._oof_scores(ctx, rows, y)
         else:
             scores = self._scores(ctx, head, rows)
-        others = np.setdiff1d(np.arange(self._pool_size(ctx)), rows)
+        others = np.setdiff1d(np.arange(int(ctx.n_pool)), rows)
         unlabelled = self._scores(ctx, head, others) if len(others) else None
         threshold, _ = best_threshold(scores, y, getattr(self, "metric", "kappa"),
                                       unlabelled=unlabelled)

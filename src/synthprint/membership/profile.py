@@ -29,23 +29,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from sklearn.metrics import roc_auc_score
 
 from synthprint.features import pairwise
-from synthprint.membership._base import MembershipEstimator
+from synthprint.membership._base import MembershipEstimator, best_competitor
 
 #: (metric, pyramid level) of each representation.
 REPRESENTATIONS = (("ssim", 0), ("ncc", 2), ("l2", 2))
 FEATURES = ("best", "calib", "margin")
-
-
-def _auc(scores: np.ndarray, y: np.ndarray) -> float:
-    from scipy.stats import rankdata
-
-    pos, neg = y == 1, y == 0
-    if not pos.any() or not neg.any():
-        return 0.5
-    r = rankdata(scores)
-    return float((r[pos].sum() - pos.sum() * (pos.sum() + 1) / 2) / (pos.sum() * neg.sum()))
 
 
 @dataclass
@@ -73,14 +64,8 @@ def profile_features(S_pg: np.ndarray, S_pp: np.ndarray) -> dict[str, np.ndarray
     best = S_pg.max(axis=1)
     own = np.eye(P, dtype=bool)
     other = np.where(own, -np.inf, S_pp).max(axis=1)
-    # Best pool competitor of each generated image, leaving x out: the top pool similarity
-    # unless that top one is x itself, then the second.
-    order = np.argsort(-S_pg, axis=0, kind="stable")
-    cols = np.arange(S_pg.shape[1])
-    top1 = S_pg[order[0], cols]
-    top2 = S_pg[order[1], cols] if P > 1 else np.full_like(top1, -np.inf)
-    comp = np.where(order[0][None, :] == np.arange(P)[:, None], top2[None, :], top1[None, :])
-    return {"best": best, "calib": best - other, "margin": (S_pg - comp).max(axis=1)}
+    margin = (S_pg - best_competitor(S_pg)).max(axis=1)
+    return {"best": best, "calib": best - other, "margin": margin}
 
 
 class SimilarityProfile(MembershipEstimator):
@@ -128,7 +113,7 @@ class SimilarityProfile(MembershipEstimator):
         mean = {k: float(v.mean()) for k, v in feats.items()}
         std = {k: float(v.std()) or 1.0 for k, v in feats.items()}
         cands = self._candidates(feats, mean, std)
-        aucs = {k: _auc(v, y) for k, v in cands.items()}
+        aucs = {k: float(roc_auc_score(y, v)) for k, v in cands.items()}
         # Highest AUC; ties go to the averaged (more stable) scores, then by name.
         best = max(sorted(cands), key=lambda k: (round(aucs[k], 9), k.startswith("mean_")))
         return ProfileHead(mean, std, aucs, best)

@@ -28,7 +28,7 @@ from sklearn.model_selection import RepeatedStratifiedKFold
 
 from synthprint.errors import SynthprintError
 from synthprint.features import FeatureCache, pairwise
-from synthprint.membership._base import MembershipEstimator
+from synthprint.membership._base import MembershipEstimator, best_competitor
 from synthprint.membership.reconstruction import percentile_ranks, reconstruction_shares
 
 HEADS = ("auto", "reconstruction", "logistic")
@@ -43,10 +43,7 @@ def competition_margin(distances: np.ndarray) -> np.ndarray:
     D = np.maximum(np.asarray(distances, dtype=np.float64), 1e-12)
     if len(D) < 2:
         return np.zeros(len(D))
-    part = np.partition(D, 1, axis=0)
-    d1, d2 = part[0], part[1]
-    nearest = D <= d1[None, :]
-    d_other = np.where(nearest, d2[None, :], d1[None, :])
+    d_other = -best_competitor(-D)
     return np.log(d_other / D).max(axis=1)
 
 
@@ -88,7 +85,6 @@ class ReconstructionMembership(MembershipEstimator):
     quiet : no progress bars.
     """
 
-    summary = "reconstruction shares: which real images the generated ones are built from (ours)"
 
     def __init__(self, views: tuple = ((1.0, 1.0), (0.75, 0.25)), level: int = 2,
                  ridge: float = 0.03, n_iter: int = 200, head: str = "auto",
