@@ -207,3 +207,25 @@ def test_zip_runs(tmp_path):
     broken.write_bytes(zip_bytes("x")[:30])
     report = validate_run(broken, ids=CASES / "image_ids.txt")  # not a zip: read as text
     assert not report.valid
+
+
+def test_a_header_row_stops_validation_in_first_error_mode():
+    from synthprint.io.validator import validate_text
+
+    expected = ["a.png", "b.png"]
+    first = validate_text(b"name,label\na.png,1\nb.png,7\n", expected, edition=2025,
+                          task="membership")
+    assert [p.line for p in first.errors] == [1] and "header" in first.errors[0].message
+    every = validate_text(b"name,label\na.png,1\nb.png,7\n", expected, edition=2025,
+                          task="membership", all_problems=True)
+    assert [p.line for p in every.errors] == [1, 3]
+
+
+def test_every_bad_id_gets_its_hint():
+    from synthprint.io.validator import validate_text
+
+    expected = [f"real_unknown_{i}.png" for i in range(2000)]
+    data = "".join(f"real_unknown_{i},1\n" for i in range(2000)).encode()
+    report = validate_text(data, expected, edition=2025, task="membership", all_problems=True)
+    assert len(report.errors) >= 2000
+    assert "write real_unknown_7.png" in report.errors[7].message

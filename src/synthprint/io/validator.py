@@ -130,31 +130,43 @@ def _token_hint(row: list[str], line: int) -> str:
     return "write one '<id>,<label>' per line, with exactly one comma"
 
 
-def _id_hint(image_id: str, line: int, label: str, expected: set[str], edition: int) -> str:
-    if line == 1 and (image_id.lower().lstrip("\ufeff") in _HEADER_WORDS
-                      or label.strip().lower() in ("label", "labels", "score", "class",
-                                                   "prediction", "used", "subset")):
+def _looks_like_header(image_id: str, label: str, line: int) -> bool:
+    return line == 1 and (image_id.lower().lstrip("\ufeff") in _HEADER_WORDS
+                          or label.strip().lower() in ("label", "labels", "score", "class",
+                                                       "prediction", "used", "subset"))
+
+
+class _ExpectedIds:
+    """The expected ids with the lookups the hints need, built once per validation."""
+
+    def __init__(self, ids: set[str]):
+        self.ids = ids
+        self.by_stem = {PurePosixPath(e).stem: e for e in sorted(ids)}
+        self.by_lower = {e.lower(): e for e in sorted(ids)}
+
+
+def _id_hint(image_id: str, line: int, label: str, expected: _ExpectedIds,
+             edition: int) -> str:
+    if _looks_like_header(image_id, label, line):
         return "this looks like a header row; run files have no header: delete line 1"
     if image_id.startswith("\ufeff"):
         return ("the file starts with a byte-order mark (saved as 'UTF-8 with BOM'); save it "
                 "as plain UTF-8")
+    ids = expected.ids
     stripped = image_id.strip("\"'")
-    if stripped != image_id and stripped in expected:
+    if stripped != image_id and stripped in ids:
         return f"remove the quotes: write {stripped}"
     p = PurePosixPath(image_id)
-    if edition == 2023 and p.suffix and p.stem in expected:
+    if edition == 2023 and p.suffix and p.stem in ids:
         return f"2023 ids have no file extension: write {p.stem} instead of {image_id}"
     if "/" in image_id or "\\" in image_id:
         base = image_id.replace("\\", "/").rsplit("/", 1)[-1]
-        if base in expected or PurePosixPath(base).stem in expected:
+        if base in ids or PurePosixPath(base).stem in ids:
             return "write the file name only, without its folder"
-    if edition == 2025:
-        with_ext = [e for e in expected if PurePosixPath(e).stem == image_id]
-        if with_ext:
-            return f"2025 names keep their extension: write {with_ext[0]}"
-    lower = {e.lower(): e for e in expected}
-    if image_id.lower() in lower:
-        return f"names are case-sensitive: write {lower[image_id.lower()]}"
+    if edition == 2025 and image_id in expected.by_stem:
+        return f"2025 names keep their extension: write {expected.by_stem[image_id]}"
+    if image_id.lower() in expected.by_lower:
+        return f"names are case-sensitive: write {expected.by_lower[image_id.lower()]}"
     return "use the names of the test images (ls the test folder)"
 
 
@@ -179,6 +191,7 @@ def validate_text(data: bytes, expected: Sequence[str], *, edition: int, task: s
     check_kind(edition, task)
     want = [str(e) for e in expected]
     expected_set = set(want)
+    lookups = _ExpectedIds(expected_set)
     report = ValidationReport(source, edition, task, len(expected_set))
     allowed = TASK_LABELS[task]
 
@@ -228,10 +241,12 @@ def validate_text(data: bytes, expected: Sequence[str], *, edition: int, task: s
         image_id, label = row[0].strip(), row[1].strip()
         stop = False
         if image_id not in expected_set:
-            hint = _id_hint(image_id, line, row[1], expected_set, edition)
+            hint = _id_hint(image_id, line, row[1], lookups, edition)
             stop = fail(line, f"{image_id!r} is not an id of the test set", hint, "id")
-            if "header" in hint:
-                continue
+            if stop:
+                break
+            if _looks_like_header(image_id, row[1], line):
+                continue  # a header row: its label is no label
         elif image_id in first_seen:
             stop = fail(line, f"{image_id!r} is given more than once (first on line "
                               f"{first_seen[image_id]})", "keep exactly one line per image", "duplicate")
