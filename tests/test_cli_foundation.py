@@ -71,3 +71,44 @@ def test_demo_runs_the_pipeline_and_refuses_to_overwrite(tmp_path):
     assert "valid 2025 membership run" in result.output
     again = runner.invoke(app, ["demo", "--out", str(out), "-q"])
     assert again.exit_code == 2 and "--force" in again.output
+
+
+def test_a_swapped_split_is_named_before_any_image_is_decoded(tmp_path):
+    test = tmp_path / "test"
+    for i in range(3):
+        write_png(test / "generated" / f"g_{i}.png", ct_like(i))
+    (test / "real_unknown").mkdir()
+    (test / "real_unknown" / "real_unknown_1.png").write_bytes(b"not a png")  # corrupt
+    result = runner.invoke(app, ["membership", "--train", str(test), "--test", str(test),
+                                 "--out", str(tmp_path / "out"), "-q"])
+    assert result.exit_code == 2
+    text = " ".join(result.output.split())
+    assert "membership-test split" in text and "--train must hold" in text
+    assert "real_unknown_1.png" not in text  # the layout check came first
+
+
+def test_truth_without_a_label_for_every_test_image_fails_before_the_work(tmp_path):
+    d = demo_path("membership")
+    truth = tmp_path / "truth.csv"
+    truth.write_text("real_unknown_0001.png,1\n")
+    result = runner.invoke(app, ["membership", "--train", str(d / "train"), "--test",
+                                 str(d / "test"), "--out", str(tmp_path / "out"), "-q",
+                                 "--truth", str(truth)])
+    assert result.exit_code == 2
+    assert "no label for 29 test images" in " ".join(result.output.split())
+    assert not (tmp_path / "out").exists()
+
+
+def test_loading_says_how_images_were_converted(tmp_path, capsys):
+    import numpy as np
+
+    from synthprint.cli._common import load_split_for
+
+    split = tmp_path / "test"
+    for i in range(2):
+        write_png(split / "generated" / f"g_{i}.png", ct_like(i))
+        write_png(split / "real_unknown" / f"r_{i}.png",
+                  np.dstack([ct_like(10 + i)] * 3), mode="RGB")
+    data = load_split_for(split, "membership-test", resize=False, quiet=False)
+    assert len(data.names) == 4
+    assert "converted on loading: 2 colour" in " ".join(capsys.readouterr().out.split())

@@ -4,9 +4,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from synthprint.cli._app import console
 from synthprint.errors import SynthprintError
-from synthprint.io import ImageDataset, atomic_write_bytes, atomic_write_text, load_dataset
-from synthprint.io.submission import format_run, zip_bytes
+from synthprint.io import (
+    BenchmarkLayout,
+    ImageDataset,
+    atomic_write_text,
+    detect_layout,
+    load_split,
+    summarize_notes,
+)
+from synthprint.io.submission import write_submission
 
 _HINTS = {
     "membership-train": "generated/, real_used/ and real_not_used/",
@@ -18,19 +26,24 @@ _HINTS = {
 
 
 def load_split_for(path: Path, layout: str, *, resize: bool, quiet: bool) -> ImageDataset:
-    """Load ``path`` and check it is a ``layout`` split (e.g. "membership-train")."""
-    data = load_dataset(path, quiet=quiet, resize=resize)
-    if data.layout.name != layout:
+    """Check that ``path`` is a ``layout`` split (e.g. "membership-train"), before decoding
+    anything, then load it and say how images were converted (palette, 16-bit, ...)."""
+    found = detect_layout(path)
+    if found.name != layout:
         option = "--" + layout.split("-")[1]
-        raise SynthprintError(f"{path}: is a {data.layout.name} split; {option} must hold "
-                              f"{_HINTS[layout]}")
+        what = ("a benchmark (train/ + test/)" if isinstance(found, BenchmarkLayout)
+                else f"a {found.name} split")
+        raise SynthprintError(f"{path}: is {what}; {option} must hold {_HINTS[layout]}")
+    data = load_split(found, resize=resize, quiet=quiet)
+    if data.notes and not quiet:
+        kinds = ", ".join(f"{n} {kind}" for kind, n in sorted(summarize_notes(data.notes).items()))
+        console.print(f"{path}: converted on loading: {kinds}", highlight=False)
     return data
 
 
 def write_run_files(out: Path, names: list[str], labels, *, edition: int, task: str,
                     scores_csv: str, force: bool) -> list[Path]:
     """Write ``scores.csv``, ``run.csv`` and ``submission.zip`` (holding run.csv) in ``out``."""
-    run_text = format_run(names, labels, edition=edition, task=task, expected=names)
-    return [atomic_write_text(out / "scores.csv", scores_csv, force=force),
-            atomic_write_text(out / "run.csv", run_text, force=force),
-            atomic_write_bytes(out / "submission.zip", zip_bytes(run_text), force=force)]
+    run, zipped = write_submission(out / "run.csv", names, labels, edition=edition, task=task,
+                                   zip_path=out / "submission.zip", force=force)
+    return [atomic_write_text(out / "scores.csv", scores_csv, force=force), run, zipped]

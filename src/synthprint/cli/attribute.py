@@ -14,7 +14,7 @@ from synthprint.cli._app import command, console
 from synthprint.cli._common import load_split_for, write_run_files
 from synthprint.errors import SynthprintError
 from synthprint.evaluation import cross_validate, multiclass_metrics
-from synthprint.io import Role, prepare_output_dir, read_labels_csv
+from synthprint.io import Role, labels_for, prepare_output_dir, read_labels_csv
 from synthprint.io.writers import atomic_write_text
 from synthprint.report import new_record, save_record, write_report
 from synthprint.report.blocks import cv_block, metric_block
@@ -99,6 +99,7 @@ def attribute(
 
     train_data = load_split_for(train, "attribution-train", resize=resize, quiet=quiet)
     test_data = load_split_for(test, "attribution-test", resize=resize, quiet=quiet)
+    y_test = labels_for(test_data.names, read_labels_csv(truth), truth) if truth else None
     gi = train_data.indices(Role.GENERATED_SUBSET)
     ri = train_data.indices(Role.REAL_SUBSET)
     generated, subsets = train_data.images[gi], train_data.labels[gi].astype(np.int64)
@@ -142,13 +143,7 @@ def attribute(
                     force=force)
     atomic_write_text(out / "cv.md", cv_text, force=force)
     test_table = None
-    if truth is not None:
-        known = read_labels_csv(truth)
-        absent = [n for n in test_data.names if n not in known]
-        if absent:
-            raise SynthprintError(f"{truth}: no label for {len(absent)} test images "
-                                  f"(first: {absent[0]})")
-        y_test = np.array([known[n] for n in test_data.names], dtype=np.int64)
+    if y_test is not None:
         test_table = multiclass_metrics(y_test, labels, proba, classes=est.classes_, seed=seed)
         console.print(test_table.to_rich(title="test (against --truth)"))
     if report:

@@ -11,9 +11,9 @@ from rich.table import Table
 from synthprint.cli._app import command, console
 from synthprint.cli._common import load_split_for, write_run_files
 from synthprint.errors import SynthprintError
-from synthprint.evaluation import auc_interval_includes_chance, cross_validate
+from synthprint.evaluation import auc_interval_includes_chance, binary_metrics, cross_validate
 from synthprint.features import topk
-from synthprint.io import Role, prepare_output_dir, read_labels_csv
+from synthprint.io import Role, labels_for, prepare_output_dir, read_labels_csv
 from synthprint.membership import DEFAULT_METHOD, METHODS, OFFICIAL_METRIC, make_method
 from synthprint.membership.decision import NO_SIGNAL_POLICIES, no_signal_labels
 from synthprint.report import new_record, save_record, write_report
@@ -97,6 +97,8 @@ def membership(
     lab = tr.indices(Role.REAL_USED, Role.REAL_NOT_USED)
     real, y = tr.images[lab], tr.labels[lab].astype(np.int64)
     unk = te.indices(Role.REAL_UNKNOWN)
+    names = [te.names[i] for i in unk]
+    y_test = labels_for(names, read_labels_csv(truth), truth) if truth else None
 
     # One fit: the label-free context (over the generated images and every real image, the
     # test ones included) is computed once; each fold refits only the head and threshold on
@@ -109,7 +111,6 @@ def membership(
     console.print(cv.to_rich(title=f"{method}: train cross-validation ({len(y)} labelled real "
                                    f"images, {len(generated)} generated)"))
     no_signal = bool(auc_interval_includes_chance(cv.pooled))
-    names = [te.names[i] for i in unk]
     scores = est.score_samples(te.images[unk])
     labels = est.predict(te.images[unk])
     labels_note = "labels from the method's decision"
@@ -127,15 +128,7 @@ def membership(
                          "labelled real images": len(y), "test real images": len(names)})
     record["metrics"] = [cv_block("train cross-validation", cv)]
     record["curves"] = [cv_curve("train CV (out-of-fold)", cv)]
-    if truth is not None:
-        from synthprint.evaluation import binary_metrics
-
-        known = read_labels_csv(truth)
-        missing = [n for n in names if n not in known]
-        if missing:
-            raise SynthprintError(f"{truth}: no label for {len(missing)} test images "
-                                  f"(first: {missing[0]})")
-        y_test = np.array([known[n] for n in names], dtype=np.int64)
+    if y_test is not None:
         tm = binary_metrics(y_test, labels, scores, n_boot=n_boot, seed=seed)
         console.print(tm.to_rich(title="test (against --truth)"))
         record["metrics"].append(metric_block("test (against --truth)", tm))

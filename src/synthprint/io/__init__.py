@@ -24,7 +24,7 @@ from synthprint.io.layouts import (
     natural_key,
 )
 from synthprint.io.submission import format_run, write_run, write_submission
-from synthprint.io.tables import read_labels_csv
+from synthprint.io.tables import labels_for, read_labels_csv
 from synthprint.io.validator import ValidationReport, validate_run
 from synthprint.io.writers import (
     atomic_write_bytes,
@@ -62,6 +62,7 @@ __all__ = [
     "natural_key",
     "prepare_output_dir",
     "read_header",
+    "labels_for",
     "read_labels_csv",
     "read_truth_folder",
     "summarize_notes",

@@ -23,7 +23,7 @@ from synthprint.io.layouts import (
     detect_layout,
     natural_key,
 )
-from synthprint.io.tables import read_labels_csv
+from synthprint.io.tables import labels_for, read_labels_csv
 
 
 @dataclass(frozen=True)
@@ -230,14 +230,8 @@ class Benchmark:
         """Truth labels (int64) of the test images of ``role``, in dataset order."""
         if self.truth is None:
             raise SynthprintError(f"{self.layout.root}: has no truth/ folder")
-        idx = self.test.indices(role)
-        missing = [self.test.names[i] for i in idx if self.test.names[i] not in self.truth]
-        if missing:
-            raise SynthprintError(
-                f"{self.layout.truth}: no truth for {len(missing)} test images "
-                f"(first: {missing[0]})"
-            )
-        return np.array([self.truth[self.test.names[i]] for i in idx], dtype=np.int64)
+        names = [self.test.names[i] for i in self.test.indices(role)]
+        return labels_for(names, self.truth, self.layout.truth)
 
 
 def read_truth_folder(folder: Path) -> dict[str, int]:

@@ -207,14 +207,15 @@ def write_run(path: str | Path, names: Sequence[str], labels, *, edition: int, t
 
 
 def write_submission(out: str | Path, names: Sequence[str], labels, *, edition: int, task: str,
-                     expected: Sequence[str] | None = None, force: bool = False
-                     ) -> tuple[Path, Path]:
-    """Write both ``out`` (the run ``.csv``) and the upload zip beside it (same name,
-    ``.zip``), checking both can be written before writing either. Returns both paths."""
+                     expected: Sequence[str] | None = None, zip_path: str | Path | None = None,
+                     force: bool = False) -> tuple[Path, Path]:
+    """Write both ``out`` (the run ``.csv``) and the upload zip holding it as ``run.csv``
+    (``zip_path``, default beside ``out`` with the same name and ``.zip``), checking both can
+    be written before writing either. Returns both paths."""
     out = Path(out)
     if out.suffix.lower() != ".csv":
         raise SynthprintError(f"{out}: the run file should end in .csv")
-    zpath = out.with_suffix(".zip")
+    zpath = Path(zip_path) if zip_path is not None else out.with_suffix(".zip")
     text = format_run(names, labels, edition=edition, task=task, expected=expected)
     check_can_write(out, force)
     check_can_write(zpath, force)

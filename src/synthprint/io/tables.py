@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+
+import numpy as np
 
 from synthprint.errors import SynthprintError
 
@@ -40,3 +43,14 @@ def read_labels_csv(path: str | Path) -> dict[str, int]:
     if not out:
         raise SynthprintError(f"{path}: no rows; expected 'name,label' lines")
     return out
+
+
+def labels_for(names: Sequence[str], truth: Mapping[str, int], source: str | Path
+               ) -> np.ndarray:
+    """(len(names),) int64 labels of ``names`` from a name -> label map read from
+    ``source`` (named in the error when an image has no label)."""
+    missing = [n for n in names if n not in truth]
+    if missing:
+        raise SynthprintError(f"{source}: no label for {len(missing)} test images "
+                              f"(first: {missing[0]})")
+    return np.array([truth[n] for n in names], dtype=np.int64)
