@@ -1,15 +1,17 @@
-"""Plots for the report, rendered by matplotlib (Agg) into PNG bytes."""
+"""Plots for the report, rendered by matplotlib into PNG bytes.
+
+Figures are plain :class:`matplotlib.figure.Figure` objects (no pyplot), so importing this
+module neither changes a notebook's matplotlib backend nor keeps figures alive.
+"""
 
 from __future__ import annotations
 
 import io
 
 import numpy as np
+from matplotlib.figure import Figure
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
+from synthprint.evaluation import roc_auc, roc_curve
 
 _COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b")
 
@@ -18,22 +20,12 @@ def _png(fig) -> bytes:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=110, bbox_inches="tight",
                 metadata={"Software": None})  # no version string: stable bytes
-    plt.close(fig)
     return buf.getvalue()
 
 
-def roc_points(y_true: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
-    """ROC curve (fpr, tpr) with ties handled, and the AUC, for labels in {0, 1}.
-
-    Returns fpr and tpr as float64 arrays starting at (0, 0) and ending at (1, 1), and the
-    area under the curve by the trapezoid rule (equal to the Mann-Whitney AUC).
-    """
-    from sklearn.metrics import roc_auc_score, roc_curve
-
-    y_true = np.asarray(y_true)
-    scores = np.asarray(scores, dtype=np.float64)
-    fpr, tpr, _ = roc_curve(y_true, scores)
-    return fpr, tpr, float(roc_auc_score(y_true, scores))
+def _axes(figsize: tuple[float, float]):
+    fig = Figure(figsize=figsize)
+    return fig, fig.subplots()
 
 
 def roc_plot(curves: list[tuple[str, np.ndarray, np.ndarray]]) -> bytes:
@@ -42,14 +34,15 @@ def roc_plot(curves: list[tuple[str, np.ndarray, np.ndarray]]) -> bytes:
     ``curves`` is a list of (label, y_true in {0,1}, scores); curves with a single class are
     skipped. Returns PNG bytes.
     """
-    fig, ax = plt.subplots(figsize=(5.2, 4.2))
+    fig, ax = _axes((5.2, 4.2))
     floor = 1e-3
     grid = np.logspace(-3, 0, 200)
     ax.plot(grid, grid, color="grey", ls="--", lw=1, label="chance")
     for i, (label, y, s) in enumerate(curves):
         if len(np.unique(y)) < 2:
             continue
-        fpr, tpr, auc = roc_points(y, s)
+        fpr, tpr, _ = roc_curve(y, s)
+        auc = roc_auc(y, s)
         ax.step(np.maximum(fpr, floor), tpr, where="post", color=_COLOURS[i % len(_COLOURS)],
                 lw=1.8, label=f"{label} (AUC {auc:.3f})")
     ax.set_xscale("log")
@@ -65,7 +58,7 @@ def roc_plot(curves: list[tuple[str, np.ndarray, np.ndarray]]) -> bytes:
 
 def score_histogram(groups: list[tuple[str, np.ndarray]], xlabel: str = "score") -> bytes:
     """Overlaid histograms of scores, one per group (label, scores). Returns PNG bytes."""
-    fig, ax = plt.subplots(figsize=(5.2, 3.6))
+    fig, ax = _axes((5.2, 3.6))
     values = [np.asarray(s, dtype=float) for _, s in groups if len(s)]
     if values:
         allv = np.concatenate(values)
@@ -87,7 +80,7 @@ def score_histogram(groups: list[tuple[str, np.ndarray]], xlabel: str = "score")
 def confusion_plot(matrix: np.ndarray, labels: list[str], title: str = "Confusion") -> bytes:
     """A confusion matrix (rows = truth, columns = prediction) with counts. PNG bytes."""
     matrix = np.asarray(matrix)
-    fig, ax = plt.subplots(figsize=(4.6, 4.0))
+    fig, ax = _axes((4.6, 4.0))
     ax.imshow(matrix, cmap="Blues")
     ax.set_xticks(range(len(labels)), labels)
     ax.set_yticks(range(len(labels)), labels)
