@@ -103,3 +103,18 @@ def test_write_filtered_keeps_bytes_and_lists_dropped(audit_folders, tmp_path):
         write_filtered(synth, drop, folder)
     with pytest.raises(SynthprintError, match="inside the synthetic input"):
         write_filtered(synth, drop, audit_folders / "synthetic" / "clean", force=True)
+
+
+def test_find_copies_from_a_given_matrix_equals_its_own_search():
+    from synthprint.audit.copies import CopyYardstick, find_copies
+    from synthprint.features import pairwise
+
+    syn = np.stack([ct_like(i, 64) for i in range(7)])
+    train = np.stack([ct_like(20 + i, 64) for i in range(5)] + [syn[2]])
+    yard = CopyYardstick(0.9, 0, 1, True)
+    own = find_copies(syn, train, yard, quiet=True)
+    given = find_copies(syn, train, yard, similarities=pairwise(syn, train, "ssim", quiet=True),
+                        quiet=True)
+    np.testing.assert_array_equal(own.indices, given.indices)
+    np.testing.assert_array_equal(own.values, given.values)
+    assert given.flagged.tolist() == [i == 2 for i in range(7)]

@@ -259,3 +259,16 @@ def test_user_errors_are_synthprint_errors(ct):
         pairwise(ct[:1], ct[:1], "cosine")
     with pytest.raises(SynthprintError, match="candidates"):
         topk(ct[:2], ct[:3], 3, candidates=2)
+
+
+def test_select_topk_equals_a_full_stable_sort_with_ties():
+    from synthprint.features import select_topk
+
+    rng = np.random.default_rng(0)
+    for _ in range(200):
+        n, m, k = rng.integers(1, 12), rng.integers(1, 80), rng.integers(1, 8)
+        S = rng.integers(0, 4, size=(n, m)).astype(np.float32)  # many ties
+        order = np.argsort(-S, axis=1, kind="stable")[:, :min(k, m)]
+        values, indices = select_topk(S, k)
+        np.testing.assert_array_equal(indices, order)
+        np.testing.assert_array_equal(values, np.take_along_axis(S, order, axis=1))

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from synthprint.features import topk
+from synthprint.features import select_topk, topk
 
 #: Above this many real-real pairs, the yardstick uses the pruned search (exact SSIM on the
 #: best candidates of a cheap first stage) instead of all pairs.
@@ -62,9 +62,17 @@ def real_yardstick(real: np.ndarray, *, metric: str = "ssim", candidates: int = 
 
 
 def find_copies(synthetic: np.ndarray, train: np.ndarray, yardstick: CopyYardstick, *,
-                k: int = 3, metric: str = "ssim", quiet: bool = False) -> CopyMatches:
+                k: int = 3, metric: str = "ssim", similarities: np.ndarray | None = None,
+                quiet: bool = False) -> CopyMatches:
     """Nearest training images of every synthetic image, and which are closer than the
-    yardstick (exact SSIM over all synthetic x training pairs)."""
-    values, indices = topk(synthetic, train, k=min(k, len(train)), metric=metric, quiet=quiet)
+    yardstick (exact SSIM over all synthetic x training pairs).
+
+    ``similarities``: the (S, T) ``metric`` matrix of ``synthetic`` x ``train`` when the
+    caller has it already (then nothing is recomputed)."""
+    k = min(k, len(train))
+    if similarities is None:
+        values, indices = topk(synthetic, train, k=k, metric=metric, quiet=quiet)
+    else:
+        values, indices = select_topk(similarities, k)
     flagged = values[:, 0] > yardstick.value
     return CopyMatches(values, indices, flagged, yardstick)

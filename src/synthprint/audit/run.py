@@ -17,7 +17,7 @@ import pandas as pd
 
 from synthprint.audit.copies import CopyMatches, find_copies, real_yardstick
 from synthprint.evaluation import CVResult, auc_interval_includes_chance, cross_validate
-from synthprint.features import topk
+from synthprint.features import pairwise, select_topk
 from synthprint.io import ImageDataset
 from synthprint.membership import MembershipEstimator
 
@@ -132,9 +132,11 @@ def run_audit(train: ImageDataset, holdout: ImageDataset, synthetic: ImageDatase
         results.append(Attack(name, cv))
     results.sort(key=lambda a: (-(a.auc if a.auc is not None else -1.0), a.name))
     yardstick = real_yardstick(real, quiet=quiet)
-    copies = find_copies(synthetic.images, train.images, yardstick, quiet=quiet)
-    near_values, near_indices = topk(train.images, synthetic.images, k=min(3, len(synthetic)),
-                                     quiet=quiet)
+    # one exact SSIM matrix serves both directions: copies and each image's nearest
+    S = pairwise(train.images, synthetic.images, "ssim", quiet=quiet)
+    copies = find_copies(synthetic.images, train.images, yardstick, similarities=S.T,
+                         quiet=quiet)
+    near_values, near_indices = select_topk(S, 3)
     real_names = train.names + holdout.names
     copy_table = pd.DataFrame({
         "synthetic": synthetic.names,

@@ -18,6 +18,7 @@ from synthprint.features.similarity import (
     DEFAULT_MAX_MEMORY,
     default_n_jobs,
     pairwise,
+    select_topk,
     top1_agreement,
     topk,
 )
@@ -26,6 +27,7 @@ from synthprint.features.ssim import SSIMParams, ssim_block
 __all__ = [
     "DEFAULT_MAX_MEMORY",
     "METRICS",
+    "select_topk",
     "FeatureCache",
     "Metric",
     "SSIMParams",

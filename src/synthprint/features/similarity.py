@@ -150,9 +150,29 @@ def pairwise(A: np.ndarray, B: np.ndarray, metric: str | Metric = "ssim", *, lev
 def _select_topk(values: np.ndarray, index: np.ndarray, k: int):
     """The k best of each row: highest value first, ties by lower index (deterministic)."""
     k = min(k, values.shape[1])
+    if values.shape[1] > 4 * k and len(values):
+        # Sort only the entries that can be among the k best: every value >= the row's k-th
+        # largest (ties at the boundary included), padded to one width c for all rows.
+        kth = -np.partition(-values, k - 1, axis=1)[:, k - 1:k]
+        c = max(k, int((values >= kth).sum(axis=1).max()))
+        if c < values.shape[1]:
+            keep = np.argpartition(-values, c - 1, axis=1)[:, :c]
+            values = np.take_along_axis(values, keep, axis=1)
+            index = np.take_along_axis(index, keep, axis=1)
     order = np.lexsort((index, -values), axis=1)[:, :k]
     return (np.take_along_axis(values, order, axis=1),
             np.take_along_axis(index, order, axis=1))
+
+
+def select_topk(similarities: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """The k largest entries of each row of an (n, m) similarity matrix and their column
+    indices, best first, ties by lower index: exactly what :func:`topk` returns for the
+    images the matrix compares. Returns ((n, k) values, (n, k) int64 indices)."""
+    S = np.asarray(similarities)
+    if S.ndim != 2:
+        raise SynthprintError(f"similarities must be an (n, m) matrix, got shape {S.shape}")
+    index = np.broadcast_to(np.arange(S.shape[1], dtype=np.int64), S.shape)
+    return _select_topk(S, index, k)
 
 
 def topk(A: np.ndarray, B: np.ndarray, k: int = 1, metric: str | Metric = "ssim", *,
