@@ -5,8 +5,9 @@ images, train and test; the real pool adds the test real images, labels unread),
 cross-validation that refits only each method's head per fold, and test metrics against
 truth/ (reporting only: nothing is chosen on them) of the labels the CLI writes (all used
 when the method's CV AUC interval includes 0.5, unless --when-no-signal threshold; the
-method's own labels' kappa is shown beside them). "fit+CV s" is the fit and the CV (the
-context is computed there), "test s" scoring the test images. Prints one markdown table and
+method's own labels' kappa is shown beside them). "wall s" is the whole run of
+`synthprint.evaluation.membership_run.run_membership` (fit, CV, test scores and labels), the
+function the CLI calls. Prints one markdown table and
 writes bench/out/membership.csv and .json.
 
 Usage: python bench/membership.py [--bench ../shared/bench] [--datasets st1-gan,...]
@@ -23,15 +24,11 @@ from pathlib import Path
 
 import numpy as np
 
-from synthprint.evaluation import (
-    auc_interval_includes_chance,
-    binary_metrics,
-    cross_validate,
-    roc_auc_difference,
-)
+from synthprint.evaluation import binary_metrics, roc_auc_difference
+from synthprint.evaluation.membership_run import run_membership
 from synthprint.io import Role, load_benchmark
 from synthprint.membership import DEFAULT_METHOD, METHODS, make_method
-from synthprint.membership.decision import NO_SIGNAL_POLICIES, no_signal_labels
+from synthprint.membership.decision import NO_SIGNAL_POLICIES
 
 COLUMNS = (("kappa", "kappa"), ("f1", "F1"), ("accuracy", "acc"), ("roc_auc", "AUC"),
            ("tpr@1%fpr", "TPR@1%"))
@@ -58,28 +55,21 @@ def run(bench: Path, datasets: list[str], methods: list[str], repeats: int, n_bo
         unk = b.test.indices(Role.REAL_UNKNOWN)
         test, y_test = b.test.images[unk], b.test_labels(Role.REAL_UNKNOWN)
         for name in methods:
-            # fit once (the context over generated + labelled + test real images), CV refits
-            # only the head; the test labels reuse the same context
+            # exactly what `synthprint membership` does (fit, CV, test labels)
             t0 = time.perf_counter()
-            est = make_method(name).fit(gen, real, y)
-            cv = cross_validate(est.cv_fit_predict(unlabelled=test), y, task="binary",
-                                n_splits=5, n_repeats=repeats, seed=0, n_boot=n_boot)
-            t1 = time.perf_counter()
-            scores, pred = est.score_samples(test), est.predict(test)
-            t2 = time.perf_counter()
-            # the labels the CLI writes: the method's, unless the CV finds no signal
-            no_signal = bool(auc_interval_includes_chance(cv.pooled))
-            written = no_signal_labels(pred, policy)[0] if no_signal else pred
-            tm = binary_metrics(y_test, written, scores, n_boot=n_boot, seed=0)
-            own = binary_metrics(y_test, pred, scores, n_boot=0)
+            r = run_membership(make_method(name), gen, real, y, test, n_repeats=repeats,
+                               n_boot=n_boot, when_no_signal=policy, quiet=False)
+            wall = time.perf_counter() - t0
+            cv, scores = r.cv, r.scores
+            tm = binary_metrics(y_test, r.labels, scores, n_boot=n_boot, seed=0)
+            own = binary_metrics(y_test, r.method_labels, scores, n_boot=0)
             rows.append({"dataset": ds, "method": name, "cv": cv.pooled, "test": tm,
-                         "signal": not no_signal, "own_kappa": own.value("kappa"),
-                         "fit_cv_s": t1 - t0, "test_s": t2 - t1, "scores": scores,
-                         "y_test": y_test,
-                         "chosen": getattr(est.head_, "candidate", "")})
+                         "signal": not r.no_signal, "own_kappa": own.value("kappa"),
+                         "wall_s": wall, "scores": scores, "y_test": y_test,
+                         "chosen": getattr(r.estimator.head_, "candidate", "")})
             print(f"{ds} {name}: CV AUC {cv.pooled.value('roc_auc'):.3f} test AUC "
                   f"{tm.value('roc_auc'):.3f} kappa {tm.value('kappa')} "
-                  f"({t1 - t0:.0f}+{t2 - t1:.0f} s)", flush=True)
+                  f"({wall:.0f} s)", flush=True)
     return rows
 
 
@@ -111,14 +101,13 @@ def main() -> None:
     rows = run(args.bench, args.datasets.split(","), args.methods.split(","), args.repeats,
                args.n_boot, args.when_no_signal)
     head = ["dataset", "method", "CV signal"] + [f"CV {c}" for _, c in COLUMNS] + \
-        [f"test {c}" for _, c in COLUMNS] + ["test kappa (method's labels)", "fit+CV s",
-                                              "test s"]
+        [f"test {c}" for _, c in COLUMNS] + ["test kappa (method's labels)", "wall s"]
     table = []
     for r in rows:
         table.append([r["dataset"], r["method"], "yes" if r["signal"] else "**no**"]
                      + [_fmt(r["cv"], n) for n, _ in COLUMNS]
                      + [_fmt(r["test"], n) for n, _ in COLUMNS]
-                     + [f"{r['own_kappa']:.3f}", f"{r['fit_cv_s']:.0f}", f"{r['test_s']:.0f}"])
+                     + [f"{r['own_kappa']:.3f}", f"{r['wall_s']:.0f}"])
     print(f"\n`python bench/membership.py --repeats {args.repeats} --n-boot {args.n_boot} "
           f"--when-no-signal {args.when_no_signal}` (test labels as the CLI writes them)\n")
     print("| " + " | ".join(head) + " |\n|" + "---|" * len(head))
@@ -140,7 +129,7 @@ def main() -> None:
         [{"dataset": r["dataset"], "method": r["method"], "cv_signal": r["signal"],
           "cv": r["cv"].to_dict(), "test": r["test"].to_dict(),
           "test_kappa_method_labels": r["own_kappa"], "policy": args.when_no_signal,
-          "fit_cv_s": r["fit_cv_s"], "test_s": r["test_s"], "chosen": r["chosen"]}
+          "wall_s": r["wall_s"], "chosen": r["chosen"]}
          for r in rows], indent=1))
 
 

@@ -78,3 +78,24 @@ def test_cli_rejects_an_unknown_policy(tmp_path):
     result = _run(tmp_path, tmp_path / "out", "--when-no-signal", "maybe")
     assert result.exit_code == 2 and "--when-no-signal" in result.output
     assert not (tmp_path / "out").exists()
+
+
+def test_run_membership_applies_the_policy_unless_a_prior_is_given():
+    from synthprint.evaluation.membership_run import run_membership
+    from synthprint.membership import make_method
+
+    gen = np.stack([ct_like(500 + i, 64) for i in range(8)])
+    real = np.stack([ct_like(600 + i, 64) for i in range(12)])
+    y = np.array([1, 0] * 6)
+    test = np.stack([ct_like(900 + i, 64) for i in range(5)])
+    run = run_membership(make_method("nearest-neighbour"), gen, real, y, test, n_splits=3,
+                         n_repeats=1, n_boot=200)
+    assert run.no_signal and run.labels.tolist() == [1] * 5
+    assert run.scores.shape == (5,) and run.method_labels.shape == (5,)
+    with_prior = run_membership(make_method("nearest-neighbour").set_params(prior=0.4), gen,
+                                real, y, test, n_splits=3, n_repeats=1, n_boot=200)
+    assert with_prior.labels.sum() == 2  # the prior's share, not the no-signal fallback
+    cv_only = run_membership(make_method("nearest-neighbour"), gen, real, y, n_splits=3,
+                             n_repeats=1, n_boot=0)
+    assert cv_only.scores is None and cv_only.labels is None
+    assert cv_only.no_signal is None  # no bootstrap, no interval: no verdict either way

@@ -16,7 +16,8 @@ import numpy as np
 import pandas as pd
 
 from synthprint.audit.copies import CopyMatches, find_copies, real_yardstick
-from synthprint.evaluation import CVResult, auc_interval_includes_chance, cross_validate
+from synthprint.evaluation import CVResult, auc_interval_includes_chance
+from synthprint.evaluation.membership_run import run_membership
 from synthprint.features import pairwise, select_topk
 from synthprint.io import ImageDataset
 from synthprint.membership import MembershipEstimator
@@ -125,10 +126,8 @@ def run_audit(train: ImageDataset, holdout: ImageDataset, synthetic: ImageDatase
     y = np.concatenate([np.ones(len(train), np.int64), np.zeros(len(holdout), np.int64)])
     results = []
     for name, factory in attacks.items():
-        est = factory().fit(synthetic.images, real, y)
-        cv = cross_validate(est.cv_fit_predict(unlabelled=None), y, task="binary",
-                            n_splits=n_splits, n_repeats=n_repeats, seed=seed, n_boot=n_boot,
-                            quiet=quiet)
+        cv = run_membership(factory(), synthetic.images, real, y, n_splits=n_splits,
+                            n_repeats=n_repeats, seed=seed, n_boot=n_boot, quiet=quiet).cv
         results.append(Attack(name, cv))
     results.sort(key=lambda a: (-(a.auc if a.auc is not None else -1.0), a.name))
     yardstick = real_yardstick(real, quiet=quiet)

@@ -52,7 +52,8 @@ def audit(
     folds: int = typer.Option(5, "--folds", min=2, help="Cross-validation folds."),
     repeats: int = typer.Option(2, "--repeats", min=1, help="Cross-validation repeats."),
     seed: int = typer.Option(0, "--seed", help="Seed of folds, bootstrap and methods."),
-    n_boot: int = typer.Option(1000, "--n-boot", min=0, help="Bootstrap resamples."),
+    n_boot: int = typer.Option(1000, "--n-boot", min=1, help="Bootstrap resamples (at least 1: "
+                                                       "the signal verdict needs the interval)."),
     resize: bool = typer.Option(False, "--resize", help="Resize images that are not 256x256."),
     force: bool = typer.Option(False, "--force", help="Overwrite existing outputs."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars."),

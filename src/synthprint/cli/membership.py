@@ -11,11 +11,12 @@ from rich.table import Table
 from synthprint.cli._app import command, console
 from synthprint.cli._common import load_split_for, write_run_files
 from synthprint.errors import SynthprintError
-from synthprint.evaluation import auc_interval_includes_chance, binary_metrics, cross_validate
+from synthprint.evaluation import binary_metrics
+from synthprint.evaluation.membership_run import run_membership
 from synthprint.features import topk
 from synthprint.io import Role, labels_for, prepare_output_dir, read_labels_csv
 from synthprint.membership import DEFAULT_METHOD, METHODS, OFFICIAL_METRIC, make_method
-from synthprint.membership.decision import NO_SIGNAL_POLICIES, no_signal_labels
+from synthprint.membership.decision import NO_SIGNAL_POLICIES
 from synthprint.report import new_record, save_record, write_report
 from synthprint.report.blocks import cv_block, cv_curve, metric_block
 
@@ -60,7 +61,8 @@ def membership(
              "or 'threshold' (the method's labels anyway). Ignored with --prior."),
     folds: int = typer.Option(5, "--folds", min=2, help="Cross-validation folds."),
     repeats: int = typer.Option(2, "--repeats", min=1, help="Cross-validation repeats."),
-    n_boot: int = typer.Option(1000, "--n-boot", min=0, help="Bootstrap resamples."),
+    n_boot: int = typer.Option(1000, "--n-boot", min=1, help="Bootstrap resamples (at least 1: "
+                                                       "the signal verdict needs the interval)."),
     seed: int = typer.Option(0, "--seed", help="Seed of folds, bootstrap and methods."),
     resize: bool = typer.Option(False, "--resize", help="Resize images that are not 256x256."),
     force: bool = typer.Option(False, "--force", help="Overwrite existing outputs."),
@@ -100,22 +102,14 @@ def membership(
     names = [te.names[i] for i in unk]
     y_test = labels_for(names, read_labels_csv(truth), truth) if truth else None
 
-    # One fit: the label-free context (over the generated images and every real image, the
-    # test ones included) is computed once; each fold refits only the head and threshold on
-    # its training images, and the final labels reuse the same context.
-    est = make_method(method, metric=metric, seed=seed).set_params(prior=prior)
-    est.fit(generated, real, y)
-    cv = cross_validate(est.cv_fit_predict(unlabelled=te.images[unk]), y, task="binary",
-                        n_splits=folds, n_repeats=repeats, seed=seed, n_boot=n_boot,
-                        quiet=quiet)
+    result = run_membership(make_method(method, metric=metric, seed=seed).set_params(prior=prior),
+                            generated, real, y, te.images[unk], n_splits=folds,
+                            n_repeats=repeats, seed=seed, n_boot=n_boot,
+                            when_no_signal=when_no_signal, quiet=quiet)
+    cv, no_signal = result.cv, result.no_signal
+    scores, labels, labels_note = result.scores, result.labels, result.labels_note
     console.print(cv.to_rich(title=f"{method}: train cross-validation ({len(y)} labelled real "
                                    f"images, {len(generated)} generated)"))
-    no_signal = bool(auc_interval_includes_chance(cv.pooled))
-    scores = est.score_samples(te.images[unk])
-    labels = est.predict(te.images[unk])
-    labels_note = "labels from the method's decision"
-    if no_signal and prior is None:
-        labels, labels_note = no_signal_labels(labels, when_no_signal)
     scores_csv = "name,score,label\n" + "".join(
         f"{n},{s:.6g},{int(lab_)}\n" for n, s, lab_ in zip(names, scores, labels))
     write_run_files(out, names, labels, edition=edition, task="membership",
