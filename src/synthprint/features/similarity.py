@@ -8,13 +8,13 @@ with every item of B; "best" is always the highest similarity (see
 
 from __future__ import annotations
 
-import os
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, nullcontext
 
 import numpy as np
 
 from synthprint._progress import progress_task
+from synthprint._cores import default_n_jobs
 from synthprint.errors import SynthprintError
 from synthprint.features.cache import FeatureCache, content_hash
 from synthprint.features.metrics import Metric, SSIMMetric, candidate_metric_for, get_metric
@@ -24,14 +24,6 @@ from synthprint.features.ssim import ssim_block
 DEFAULT_MAX_MEMORY = 256 * 2 ** 20
 #: Show a progress bar when a call is expected to take longer than this (seconds).
 _PROGRESS_AFTER_S = 2.0
-
-
-def default_n_jobs() -> int:
-    """The number of cores this process may use."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # pragma: no cover - not Linux
-        return max(1, os.cpu_count() or 1)
 
 
 def _blas_limit(n_jobs: int):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -11,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
+from synthprint._cores import default_n_jobs
 from synthprint._progress import progress_task
 from synthprint.errors import SynthprintError
 from synthprint.io.decode import IMAGE_SIZE, DecodeNote, decode_image, is_image_file
@@ -143,7 +143,7 @@ class ImageDataset:
 
 
 def _default_workers() -> int:
-    return max(1, min(8, os.cpu_count() or 1))
+    return min(8, default_n_jobs())
 
 
 def load_split(layout: Layout, *, resize: bool = False, workers: int | None = None,

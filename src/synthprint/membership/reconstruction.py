@@ -25,7 +25,7 @@ from threadpoolctl import threadpool_limits
 
 from synthprint._progress import progress_task
 from synthprint.errors import SynthprintError
-from synthprint.features import pyramid_level
+from synthprint.features import default_n_jobs, pyramid_level
 
 #: Rows of targets solved together (bounds memory; fixed so results never depend on it).
 _CHUNK = 2048
@@ -93,7 +93,7 @@ def windows(size: int, stride: int, side: int = 64) -> list[tuple[int, int]]:
 def reconstruction_shares(generated: np.ndarray, pool: np.ndarray, *,
                           views: tuple[tuple[int, int], ...] = ((64, 64), (48, 16)),
                           level: int = 2, ridge: float = 0.03, n_iter: int = 200,
-                          n_jobs: int = 2, quiet: bool = False) -> np.ndarray:
+                          n_jobs: int | None = None, quiet: bool = False) -> np.ndarray:
     """Per view, each pool image's mean (over the view's windows) largest reconstruction share.
 
     Parameters
@@ -105,7 +105,7 @@ def reconstruction_shares(generated: np.ndarray, pool: np.ndarray, *,
     level : pyramid level the images are compared at (2: 64 px, the generators' resolution
         on the simulated benchmarks; 2x2 means, :func:`synthprint.features.pyramid_level`).
     ridge, n_iter : see :func:`nonneg_ridge`.
-    n_jobs : BLAS threads.
+    n_jobs : BLAS threads (default: every core this process may use).
     quiet : no progress bar.
 
     Returns
@@ -120,7 +120,7 @@ def reconstruction_shares(generated: np.ndarray, pool: np.ndarray, *,
     out = np.zeros((len(p), len(views)), dtype=np.float64)
     total = sum(len(w) for _, w in plan)
     with progress_task("reconstructing generated images", total, quiet) as advance, \
-            threadpool_limits(limits=max(1, n_jobs), user_api="blas"):
+            threadpool_limits(limits=n_jobs or default_n_jobs(), user_api="blas"):
         for v, corners in plan:
             size = views[v][0]
             for i, j in corners:

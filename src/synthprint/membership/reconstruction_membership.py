@@ -121,7 +121,7 @@ class ReconstructionMembership(MembershipEstimator):
         side = pool.shape[-1] >> self.level
         shares = reconstruction_shares(
             generated, pool, views=self._pixel_views(side), level=self.level, ridge=self.ridge,
-            n_iter=self.n_iter, n_jobs=self.n_jobs or 2, quiet=self.quiet)
+            n_iter=self.n_iter, n_jobs=self.n_jobs, quiet=self.quiet)
         dist = -pairwise(pool, generated, "l2", level=self.level, cache=self.cache,
                          n_jobs=self.n_jobs, quiet=self.quiet).astype(np.float64)
         raw = np.c_[shares, -dist.min(axis=1), competition_margin(dist)]
