@@ -18,7 +18,7 @@ from synthprint._cores import default_n_jobs
 from synthprint.errors import SynthprintError
 from synthprint.features.cache import FeatureCache, content_hash
 from synthprint.features.metrics import Metric, SSIMMetric, candidate_metric_for, get_metric
-from synthprint.features.ssim import ssim_block
+from synthprint.features.ssim import mask_saves_work, ssim_block
 
 #: Default bound on the working memory of one block of scores, in bytes.
 DEFAULT_MAX_MEMORY = 256 * 2 ** 20
@@ -288,10 +288,9 @@ def _rescore(metric: Metric, A, B, cand: np.ndarray, k, n_jobs, max_memory, quie
     scores = np.empty((n, c), dtype=np.float32)
     engine = _Engine(metric, PA, PB, n_jobs, max_memory, n * c, quiet,
                      f"{metric.name} on {c} candidates x {n}")
-    # the integer SSIM kernel skips unmasked pairs; any other metric computes whole blocks,
-    # so it gets one row per block
-    masked = (isinstance(metric, SSIMMetric) and PA.dtype == np.uint8
-              and not metric.ssim.gaussian_weights and metric.ssim.row_step == 1)
+    # where the SSIM kernel skips unmasked pairs, groups of rows share a block; otherwise a
+    # block computes every pair, so each row gets its own
+    masked = isinstance(metric, SSIMMetric) and mask_saves_work(PA, PB, metric.ssim)
     order = np.lexsort((np.arange(n), cand[:, 0]))
     size = 32 if masked else 1
     groups = [order[g:g + size] for g in range(0, n, size)]

@@ -103,6 +103,15 @@ def ssim_block(X: np.ndarray, ii: np.ndarray, Y: np.ndarray, jj: np.ndarray,
     return out
 
 
+def mask_saves_work(X: np.ndarray, Y: np.ndarray, params: SSIMParams) -> bool:
+    """Whether :func:`ssim_block` computes only the masked pairs for these inputs (the native
+    integer kernel: uint8 images, box window of at most 13 px, every row); otherwise a mask
+    only hides values that were computed anyway."""
+    return (X.dtype == np.uint8 and Y.dtype == np.uint8 and not params.gaussian_weights
+            and int(params.row_step) == 1 and len(params.window()) <= 13
+            and _native.library() is not None)
+
+
 def _ssim_block(X, ii, Y, jj, params, mask):
     w1 = params.window()
     k = len(w1)
