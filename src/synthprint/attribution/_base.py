@@ -81,6 +81,13 @@ class AttributionEstimator(ClassifierMixin, BaseEstimator):
         return self.classes_[np.argmax(proba, axis=1)]
 
 
+def log_loss(proba: np.ndarray, y_index: np.ndarray) -> float:
+    """Mean negative log-probability of the true classes: ``proba`` (M, K), ``y_index`` (M,)
+    column of each true class; probabilities floored at 1e-12."""
+    rows = np.arange(len(y_index))
+    return float(-np.mean(np.log(np.maximum(proba[rows, y_index], 1e-12))))
+
+
 def softmax(scores: np.ndarray) -> np.ndarray:
     """Row-wise softmax of (M, K) scores, float64; rows sum to 1."""
     scores = np.asarray(scores, dtype=np.float64)

@@ -28,7 +28,7 @@ import copy
 import numpy as np
 
 from synthprint._progress import progress_task
-from synthprint.attribution._base import AttributionEstimator, chunk_slices
+from synthprint.attribution._base import AttributionEstimator, chunk_slices, log_loss
 from synthprint.errors import SynthprintError
 
 
@@ -275,8 +275,7 @@ class FingerprintCNN(AttributionEstimator):
             sched.step()
             losses.append(float(loss.detach()))
         proba = self._proba(torch, net, generated[held])
-        val_loss = float(-np.mean(np.log(np.maximum(
-            proba[np.arange(len(held)), y[held]], 1e-12))))
+        val_loss = log_loss(proba, y[held])
         val_acc = float(np.mean(proba.argmax(axis=1) == y[held]))
         self.history_.append({"epoch": epoch, "train_loss": float(np.mean(losses)),
                               "val_loss": val_loss, "val_accuracy": val_acc})

@@ -23,7 +23,7 @@ import numpy as np
 from sklearn.base import clone
 from sklearn.model_selection import StratifiedKFold
 
-from synthprint.attribution._base import AttributionEstimator
+from synthprint.attribution._base import AttributionEstimator, log_loss, softmax
 from synthprint.attribution.fingerprints import check_stack
 from synthprint.attribution.residual import ResidualFingerprint
 from synthprint.attribution.spectral import SpectralFingerprint
@@ -37,14 +37,7 @@ def default_members() -> list[tuple[str, AttributionEstimator]]:
 def pool_log_probabilities(probas: list[np.ndarray], weights: np.ndarray) -> np.ndarray:
     """Weighted geometric pooling of (M, K) probability arrays -> (M, K) float64, rows sum
     to 1. Probabilities are floored at 1e-12 first."""
-    logp = sum(w * np.log(np.maximum(p, 1e-12)) for w, p in zip(weights, probas))
-    logp = logp - logp.max(axis=1, keepdims=True)
-    e = np.exp(logp)
-    return e / e.sum(axis=1, keepdims=True)
-
-
-def _log_loss(proba: np.ndarray, y_index: np.ndarray) -> float:
-    return float(-np.mean(np.log(np.maximum(proba[np.arange(len(y_index)), y_index], 1e-12))))
+    return softmax(sum(w * np.log(np.maximum(p, 1e-12)) for w, p in zip(weights, probas)))
 
 
 def simplex_grid(n: int, step: float) -> np.ndarray:
@@ -187,14 +180,14 @@ class Ensemble(AttributionEstimator):
                                                       real_subsets)):
                 oof[m, te] = est.predict_proba(generated[te])
         grid = simplex_grid(n_members, self.weight_step)
-        losses = np.array([_log_loss(pool_log_probabilities(list(oof), w), y) for w in grid])
+        losses = np.array([log_loss(pool_log_probabilities(list(oof), w), y) for w in grid])
         evenness = np.abs(grid - 1.0 / n_members).sum(axis=1)
         best = np.lexsort((evenness, np.round(losses, 9)))[0]
         pooled = pool_log_probabilities(list(oof), grid[best])
         names = [name for name, _ in self._members()]
         self.cv_scores_ = {
             "members": {n: {"accuracy": float(np.mean(p.argmax(1) == y)),
-                            "log_loss": _log_loss(p, y)} for n, p in zip(names, oof)},
+                            "log_loss": log_loss(p, y)} for n, p in zip(names, oof)},
             "pooled": {"accuracy": float(np.mean(pooled.argmax(1) == y)),
                        "log_loss": float(losses[best])},
             "folds": folds,
@@ -221,7 +214,7 @@ class Ensemble(AttributionEstimator):
         report = {"n_unlabelled": int(len(unlabelled)), "n_pseudo": int(len(keep)),
                   "n_holdout": int(len(held)), "threshold": float(self.threshold),
                   "holdout_accuracy_without": float(np.mean(p_without.argmax(1) == y_held)),
-                  "holdout_log_loss_without": _log_loss(p_without, y_held)}
+                  "holdout_log_loss_without": log_loss(p_without, y_held)}
         accepted = False
         if len(keep):
             with_pl = self._fit_members(
@@ -229,7 +222,7 @@ class Ensemble(AttributionEstimator):
                 np.concatenate([subsets[rest], labels]), real, real_subsets)
             p_with = self._pool(with_pl, generated[held])
             report["holdout_accuracy_with"] = float(np.mean(p_with.argmax(1) == y_held))
-            report["holdout_log_loss_with"] = _log_loss(p_with, y_held)
+            report["holdout_log_loss_with"] = log_loss(p_with, y_held)
             accepted = (report["holdout_accuracy_with"] >= report["holdout_accuracy_without"]
                         and report["holdout_log_loss_with"]
                         <= report["holdout_log_loss_without"])
