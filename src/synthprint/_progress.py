@@ -1,4 +1,5 @@
-"""Rich progress bars that stay silent under ``--quiet`` or when nothing is a terminal."""
+"""Rich progress bars on stderr, silent under ``--quiet`` (without a terminal rich prints
+each bar once, finished, which keeps logs short)."""
 
 from __future__ import annotations
 
