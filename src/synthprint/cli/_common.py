@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from rich.table import Table
+
 from synthprint.cli._app import console
 from synthprint.errors import SynthprintError
 from synthprint.io import (
@@ -47,3 +49,17 @@ def write_run_files(out: Path, names: list[str], labels, *, edition: int, task: 
     run, zipped = write_submission(out / "run.csv", names, labels, edition=edition, task=task,
                                    zip_path=out / "submission.zip", force=force)
     return [atomic_write_text(out / "scores.csv", scores_csv, force=force), run, zipped]
+
+
+def methods_table(task: str, methods, default: str, extra: dict | None = None) -> Table:
+    """The ``--method list`` table of ``methods`` (objects with ``name`` and
+    ``description``), the default marked; ``extra`` maps more column names to a function of
+    a method giving its cell."""
+    extra = extra or {}
+    table = Table(title=f"{task} methods (--method NAME)", title_justify="left")
+    for column in ("name", *extra, "description"):
+        table.add_column(column)
+    for m in methods:
+        name = f"{m.name} (default)" if m.name == default else m.name
+        table.add_row(name, *(cell(m) for cell in extra.values()), m.description)
+    return table

@@ -11,7 +11,7 @@ from rich.table import Table
 
 from synthprint.attribution import DEFAULT_METHOD, METHODS, make_method
 from synthprint.cli._app import command, console
-from synthprint.cli._common import load_split_for, write_run_files
+from synthprint.cli._common import load_split_for, methods_table, write_run_files
 from synthprint.errors import SynthprintError
 from synthprint.evaluation import cross_validate, multiclass_metrics
 from synthprint.io import Role, labels_for, prepare_output_dir, read_labels_csv
@@ -20,17 +20,6 @@ from synthprint.report import new_record, save_record, write_report
 from synthprint.report.blocks import cv_block, metric_block
 
 OUTPUTS = ("scores.csv", "run.csv", "submission.zip", "cv.md")
-
-
-def _methods_table() -> Table:
-    table = Table(title="attribution methods (--method NAME)", title_justify="left")
-    table.add_column("name")
-    table.add_column("torch")
-    table.add_column("description")
-    for m in METHODS.values():
-        name = f"{m.name} (default)" if m.name == DEFAULT_METHOD else m.name
-        table.add_row(name, "yes" if m.needs_torch else "", m.description)
-    return table
 
 
 def _check_torch(method: str) -> None:
@@ -84,7 +73,8 @@ def attribute(
     """Attribute each synthetic test image to the training subset whose generator made it
     (ImageCLEFmedical GANs 2025 subtask 2), after cross-validating the method on train."""
     if method == "list":
-        console.print(_methods_table())
+        console.print(methods_table("attribution", METHODS.values(), DEFAULT_METHOD,
+                                    {"torch": lambda m: "yes" if m.needs_torch else ""}))
         return
     if method not in METHODS:
         raise SynthprintError(f"unknown method {method!r}; choose one of "

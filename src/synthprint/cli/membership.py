@@ -6,10 +6,9 @@ from pathlib import Path
 
 import numpy as np
 import typer
-from rich.table import Table
 
 from synthprint.cli._app import command, console
-from synthprint.cli._common import load_split_for, write_run_files
+from synthprint.cli._common import load_split_for, methods_table, write_run_files
 from synthprint.errors import SynthprintError
 from synthprint.evaluation import binary_metrics
 from synthprint.evaluation.membership_run import run_membership
@@ -22,16 +21,6 @@ from synthprint.report.blocks import cv_block, cv_curve, metric_block
 
 NO_SIGNAL = ("no detectable membership signal: the train cross-validation ROC AUC's 95% "
              "interval includes 0.5")
-
-
-def _methods_table() -> Table:
-    table = Table(title="membership methods (--method NAME)", title_justify="left")
-    table.add_column("name")
-    table.add_column("description")
-    for m in METHODS.values():
-        table.add_row(m.name + (" (default)" if m.name == DEFAULT_METHOD else ""),
-                      m.description)
-    return table
 
 
 @command("membership")
@@ -75,7 +64,7 @@ def membership(
     (name,score,label), OUT/run.csv and OUT/submission.zip.
     """
     if method == "list":
-        console.print(_methods_table())
+        console.print(methods_table("membership", METHODS.values(), DEFAULT_METHOD))
         return
     if when_no_signal not in NO_SIGNAL_POLICIES:
         raise SynthprintError(f"--when-no-signal must be one of {', '.join(NO_SIGNAL_POLICIES)}"
