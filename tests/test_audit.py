@@ -118,3 +118,31 @@ def test_find_copies_from_a_given_matrix_equals_its_own_search():
     np.testing.assert_array_equal(own.indices, given.indices)
     np.testing.assert_array_equal(own.values, given.values)
     assert given.flagged.tolist() == [i == 2 for i in range(7)]
+
+
+def test_the_audit_computes_each_similarity_matrix_once(audit_folders, monkeypatch):
+    """The default attacks share one cache with the copy search: a matrix that several of
+    them need (SSIM of every real x synthetic image, real x real, ...) is computed once."""
+    import synthprint.features.similarity as sim
+    from synthprint.features import content_hash
+    from synthprint.membership import AUDIT_ATTACKS, make_method
+
+    computed = []
+
+    class CountingEngine(sim._Engine):
+        def __init__(self, metric, PA, PB, *args, **kwargs):
+            computed.append((metric.name, metric.level, content_hash(np.asarray(PA)),
+                             content_hash(np.asarray(PB))))
+            super().__init__(metric, PA, PB, *args, **kwargs)
+
+    monkeypatch.setattr(sim, "_Engine", CountingEngine)
+    train, holdout, synth = _load(audit_folders)
+    attacks = {n: (lambda n=n: make_method(n)) for n in AUDIT_ATTACKS}
+    result = run_audit(train, holdout, synth, attacks, n_splits=2, n_repeats=1, n_boot=50,
+                       quiet=True)
+    assert len(computed) == len(set(computed))
+    assert ("ssim", 0) in {c[:2] for c in computed}
+    assert set(result.risk["name"][:3]) == {"train_1.png", "train_2.png", "train_3.png"}
+    # the yardstick taken from the shared real x real matrix is the exact one
+    real = np.concatenate([train.images, holdout.images])
+    assert result.copies.yardstick == real_yardstick(real, quiet=True)

@@ -283,3 +283,37 @@ def test_best_competitor_leaves_each_row_out():
     brute = np.array([[np.delete(S[:, g], x).max() for g in range(9)] for x in range(6)])
     np.testing.assert_array_equal(best_competitor(S), brute)
     assert np.isneginf(best_competitor(S[:1])).all()
+
+
+def test_make_method_hands_cache_and_quiet_to_the_methods_that_compute_matrices(tmp_path):
+    from synthprint.features import FeatureCache
+
+    cache = FeatureCache(tmp_path)
+    takes = set()
+    for name in METHODS:
+        est = make_method(name, cache=cache, quiet=False)
+        params = est.get_params()
+        if "cache" in params:
+            assert params["cache"] is cache and params["quiet"] is False
+            takes.add(name)
+    # every method that compares images with generated ones can keep its matrices
+    assert takes == set(METHODS) - {"density-ratio"}
+
+
+def test_cli_cache_dir_makes_a_rerun_compute_no_similarity(tmp_path, monkeypatch):
+    import synthprint.features.similarity as sim
+
+    cache = tmp_path / "cache"
+    first = runner.invoke(app, _args(tmp_path / "a", None, "--method", "similarity-profile",
+                                     "--cache-dir", str(cache)))
+    assert first.exit_code == 0, first.output
+    assert any(cache.rglob("*.npy"))
+    monkeypatch.setattr(sim, "_Engine", None)     # any similarity computation would fail
+    again = runner.invoke(app, _args(tmp_path / "b", None, "--method", "similarity-profile",
+                                     "--cache-dir", str(cache)))
+    assert again.exit_code == 0, again.output
+    assert (tmp_path / "a" / "run.csv").read_bytes() == (tmp_path / "b" / "run.csv").read_bytes()
+    (tmp_path / "file").write_text("x")
+    bad = runner.invoke(app, _args(tmp_path / "c", None, "--cache-dir", str(tmp_path / "file")))
+    assert bad.exit_code == 2 and "must be a folder" in bad.output
+    assert not (tmp_path / "c").exists()

@@ -9,6 +9,7 @@ from skimage.metrics import structural_similarity
 from synthprint.errors import SynthprintError
 from synthprint.features import (
     FeatureCache,
+    cached_pairwise,
     SSIMParams,
     _native,
     pairwise,
@@ -197,13 +198,34 @@ def test_cache_hit_miss_and_disabled(tmp_path, ct, monkeypatch):
     v2, i2 = topk(A, B, 2, cache=cache, quiet=True)
     np.testing.assert_array_equal(i1, i2)
     np.testing.assert_array_equal(v1, v2)
-    # what a command builds from --cache-dir / --no-cache
+    # what a command builds from --cache-dir (else $SYNTHPRINT_CACHE_DIR, else nothing)
     assert FeatureCache.from_options(tmp_path / "c").directory == tmp_path / "c"
-    assert not FeatureCache.from_options(tmp_path / "c", no_cache=True).enabled
+    monkeypatch.delenv("SYNTHPRINT_CACHE_DIR", raising=False)
+    assert not FeatureCache.from_options(None).enabled
+    monkeypatch.setenv("SYNTHPRINT_CACHE_DIR", str(tmp_path / "env"))
+    assert FeatureCache.from_options(None).directory == tmp_path / "env"
     # a disabled cache stores nothing
     off = FeatureCache(None)
     pairwise(A, B, "ssim", cache=off, quiet=True)
     assert not off.enabled and off.hits == off.misses == 0
+
+
+def test_in_memory_cache_serves_copies_and_writes_nothing(tmp_path, ct, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    A, B = ct[:3], ct[100:105]
+    cache = FeatureCache.in_memory()
+    assert cached_pairwise(A, B, "ssim", cache=cache) is None
+    S1 = pairwise(A, B, "ssim", cache=cache, quiet=True)
+    import synthprint.features.similarity as sim
+    monkeypatch.setattr(sim, "_Engine", None)     # any recomputation would now fail
+    S2 = pairwise(A, B, "ssim", cache=cache, quiet=True)
+    np.testing.assert_array_equal(S1, S2)
+    S2[:] = 0                                     # a caller's change does not reach the cache
+    np.testing.assert_array_equal(cached_pairwise(A, B, "ssim", cache=cache), S1)
+    assert cached_pairwise(A, B, "ssim", level=1, cache=cache) is None
+    assert (cache.hits, cache.misses) == (2, 3)
+    assert list(tmp_path.iterdir()) == []
+    assert cached_pairwise(A, B, "ssim", cache=None) is None
 
 
 def test_cache_per_image_computes_only_new_images(tmp_path, ct):

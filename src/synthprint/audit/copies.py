@@ -43,17 +43,25 @@ class CopyMatches:
 
 
 def real_yardstick(real: np.ndarray, *, metric: str = "ssim", candidates: int = 32,
+                   similarities: np.ndarray | None = None,
                    quiet: bool = False) -> CopyYardstick:
     """The most similar pair of distinct images in ``real`` (R, 256, 256) uint8, R >= 2.
 
     Exact over all R x R pairs up to :data:`EXACT_PAIR_LIMIT`, else pruned (the exact SSIM of
-    each image's ``candidates`` best NCC candidates at 64 px).
+    each image's ``candidates`` best NCC candidates at 64 px). ``similarities``: the
+    (R, R) ``metric`` matrix of ``real`` when the caller has it already (then the answer is
+    exact and nothing is recomputed).
     """
     if len(real) < 2:
         raise ValueError("the copy yardstick needs at least two real images")
-    exact = len(real) ** 2 <= EXACT_PAIR_LIMIT
-    values, indices = topk(real, real, k=min(3, len(real)), metric=metric,
-                           candidates=None if exact else min(candidates, len(real)), quiet=quiet)
+    k = min(3, len(real))
+    exact = similarities is not None or len(real) ** 2 <= EXACT_PAIR_LIMIT
+    if similarities is not None:
+        values, indices = select_topk(similarities, k)
+    else:
+        values, indices = topk(real, real, k=k, metric=metric,
+                               candidates=None if exact else min(candidates, len(real)),
+                               quiet=quiet)
     own = indices == np.arange(len(real))[:, None]
     values = np.where(own, -np.inf, values)
     best = np.argmax(values, axis=1)

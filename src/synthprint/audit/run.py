@@ -18,7 +18,7 @@ import pandas as pd
 from synthprint.audit.copies import CopyMatches, find_copies, real_yardstick
 from synthprint.evaluation import CVResult, auc_interval_includes_chance
 from synthprint.evaluation.membership_run import run_membership
-from synthprint.features import pairwise, select_topk
+from synthprint.features import FeatureCache, cached_pairwise, pairwise, select_topk
 from synthprint.io import ImageDataset
 from synthprint.membership import MembershipEstimator
 
@@ -99,7 +99,7 @@ def _risk_table(train: ImageDataset, best: Attack, n_train: int, synthetic: Imag
 def run_audit(train: ImageDataset, holdout: ImageDataset, synthetic: ImageDataset,
               attacks: Mapping[str, Callable[[], MembershipEstimator]], *, n_splits: int = 5,
               n_repeats: int = 2, seed: int = 0, n_boot: int = 1000,
-              quiet: bool = False) -> AuditResult:
+              cache: FeatureCache | None = None, quiet: bool = False) -> AuditResult:
     """Cross-validate every attack, rank training images by risk, and find copies.
 
     Parameters
@@ -115,6 +115,11 @@ def run_audit(train: ImageDataset, holdout: ImageDataset, synthetic: ImageDatase
         fold).
     n_splits, n_repeats, seed, n_boot:
         The cross-validation protocol (:func:`synthprint.evaluation.cross_validate`).
+    cache:
+        Where similarity matrices are kept (a :class:`~synthprint.features.FeatureCache`);
+        default: in memory for this audit. Attacks that take a ``cache`` and were given none
+        get this one, so a matrix that several attacks (and the copy search) need is
+        computed once.
 
     Returns
     -------
@@ -122,17 +127,26 @@ def run_audit(train: ImageDataset, holdout: ImageDataset, synthetic: ImageDatase
     """
     if not attacks:
         raise ValueError("run_audit needs at least one attack")
+    if cache is None:
+        cache = FeatureCache.in_memory()
     real = np.concatenate([train.images, holdout.images])
     y = np.concatenate([np.ones(len(train), np.int64), np.zeros(len(holdout), np.int64)])
     results = []
     for name, factory in attacks.items():
-        cv = run_membership(factory(), synthetic.images, real, y, n_splits=n_splits,
+        estimator = factory()
+        if estimator.get_params().get("cache", False) is None:
+            estimator.set_params(cache=cache)
+        cv = run_membership(estimator, synthetic.images, real, y, n_splits=n_splits,
                             n_repeats=n_repeats, seed=seed, n_boot=n_boot, quiet=quiet).cv
         results.append(Attack(name, cv))
     results.sort(key=lambda a: (-(a.auc if a.auc is not None else -1.0), a.name))
-    yardstick = real_yardstick(real, quiet=quiet)
-    # one exact SSIM matrix serves both directions: copies and each image's nearest
-    S = pairwise(train.images, synthetic.images, "ssim", quiet=quiet)
+    yardstick = real_yardstick(
+        real, similarities=cached_pairwise(real, real, "ssim", cache=cache), quiet=quiet)
+    # one exact SSIM matrix serves both directions: copies and each image's nearest; an
+    # attack may have computed it already for all real images
+    S = cached_pairwise(real, synthetic.images, "ssim", cache=cache)
+    S = S[:len(train)] if S is not None else \
+        pairwise(train.images, synthetic.images, "ssim", cache=cache, quiet=quiet)
     copies = find_copies(synthetic.images, train.images, yardstick, similarities=S.T,
                          quiet=quiet)
     near_values, near_indices = select_topk(S, 3)

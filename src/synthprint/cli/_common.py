@@ -18,6 +18,10 @@ from synthprint.io import (
 )
 from synthprint.io.submission import write_submission
 
+CACHE_HELP = ("Keep similarity matrices in this folder so that a rerun on the same images "
+              "(another method, other settings) reuses them. Default: $SYNTHPRINT_CACHE_DIR "
+              "if set, else nothing is kept.")
+
 _HINTS = {
     "membership-train": "generated/, real_used/ and real_not_used/",
     "membership-test": "generated/ and real_unknown/ (2025) or generated_1/ and "

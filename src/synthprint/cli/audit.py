@@ -11,7 +11,9 @@ from rich.table import Table
 from synthprint.audit import run_audit
 from synthprint.audit.filtering import write_filtered
 from synthprint.cli._app import command, console
+from synthprint.cli._common import CACHE_HELP
 from synthprint.errors import SynthprintError
+from synthprint.features import FeatureCache
 from synthprint.io import Role, atomic_write_text, load_folder, prepare_output_dir
 from synthprint.membership import AUDIT_ATTACKS, METHODS, make_method
 from synthprint.report import new_record, save_record, write_report
@@ -54,6 +56,7 @@ def audit(
     seed: int = typer.Option(0, "--seed", help="Seed of folds, bootstrap and methods."),
     n_boot: int = typer.Option(1000, "--n-boot", min=1, help="Bootstrap resamples (at least 1: "
                                                        "the signal verdict needs the interval)."),
+    cache_dir: Path = typer.Option(None, "--cache-dir", help=CACHE_HELP),
     resize: bool = typer.Option(False, "--resize", help="Resize images that are not 256x256."),
     force: bool = typer.Option(False, "--force", help="Overwrite existing outputs."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars."),
@@ -68,12 +71,13 @@ def audit(
     outputs = list(OUTPUTS) + (["report.html"] if report else []) + \
         (["dropped.csv"] if filter_copies else [])
     prepare_output_dir(out, outputs, force=force)
+    cache = FeatureCache.from_options(cache_dir)
     tr = load_folder(train, Role.REAL_USED, 1, resize=resize, quiet=quiet)
     ho = load_folder(holdout, Role.REAL_NOT_USED, 0, resize=resize, quiet=quiet)
     sy = load_folder(synthetic, Role.GENERATED, resize=resize, quiet=quiet)
-    factories = {n: (lambda n=n: make_method(n, seed=seed)) for n in names}
+    factories = {n: (lambda n=n: make_method(n, seed=seed, quiet=quiet)) for n in names}
     result = run_audit(tr, ho, sy, factories, n_splits=folds, n_repeats=repeats, seed=seed,
-                       n_boot=n_boot, quiet=quiet)
+                       n_boot=n_boot, cache=cache if cache.enabled else None, quiet=quiet)
 
     rows = ["attack,roc_auc,roc_auc_low,roc_auc_high,tpr_at_1pct_fpr,tpr_at_0.1pct_fpr"]
     table = Table(title=f"membership attacks, {repeats} x {result.best.cv.n_splits}-fold CV "

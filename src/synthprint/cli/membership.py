@@ -8,11 +8,11 @@ import numpy as np
 import typer
 
 from synthprint.cli._app import command, console
-from synthprint.cli._common import load_split_for, methods_table, write_run_files
+from synthprint.cli._common import CACHE_HELP, load_split_for, methods_table, write_run_files
 from synthprint.errors import SynthprintError
 from synthprint.evaluation import binary_metrics
 from synthprint.evaluation.membership_run import run_membership
-from synthprint.features import topk
+from synthprint.features import FeatureCache, topk
 from synthprint.io import Role, labels_for, prepare_output_dir, read_labels_csv
 from synthprint.membership import DEFAULT_METHOD, METHODS, OFFICIAL_METRIC, make_method
 from synthprint.membership.decision import NO_SIGNAL_POLICIES
@@ -53,6 +53,7 @@ def membership(
     n_boot: int = typer.Option(1000, "--n-boot", min=1, help="Bootstrap resamples (at least 1: "
                                                        "the signal verdict needs the interval)."),
     seed: int = typer.Option(0, "--seed", help="Seed of folds, bootstrap and methods."),
+    cache_dir: Path = typer.Option(None, "--cache-dir", help=CACHE_HELP),
     resize: bool = typer.Option(False, "--resize", help="Resize images that are not 256x256."),
     force: bool = typer.Option(False, "--force", help="Overwrite existing outputs."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars."),
@@ -76,6 +77,7 @@ def membership(
     outputs = ["scores.csv", "run.csv", "submission.zip", "record.json"] + \
         (["report.html"] if report else [])
     prepare_output_dir(out, outputs, force=force)
+    cache = FeatureCache.from_options(cache_dir)
     tr = load_split_for(train, "membership-train", resize=resize, quiet=quiet)
     te = load_split_for(test, "membership-test", resize=resize, quiet=quiet)
     edition = edition or te.layout.edition or 2025
@@ -91,7 +93,8 @@ def membership(
     names = [te.names[i] for i in unk]
     y_test = labels_for(names, read_labels_csv(truth), truth) if truth else None
 
-    result = run_membership(make_method(method, metric=metric, seed=seed).set_params(prior=prior),
+    estimator = make_method(method, metric=metric, seed=seed, quiet=quiet, cache=cache)
+    result = run_membership(estimator.set_params(prior=prior),
                             generated, real, y, te.images[unk], n_splits=folds,
                             n_repeats=repeats, seed=seed, n_boot=n_boot,
                             when_no_signal=when_no_signal, quiet=quiet)
@@ -119,7 +122,7 @@ def membership(
     record["verdict"] = f"{NO_SIGNAL}; {labels_note}." if no_signal else None
     order = np.argsort(-scores, kind="stable")[:12]
     near_ssim, near_idx = topk(te.images[unk[order]], generated, min(3, len(generated)),
-                               "ssim", quiet=True)
+                               "ssim", cache=cache, quiet=True)
     gen_idx = np.concatenate([tr.indices(Role.GENERATED), te.indices(Role.GENERATED)])
     gen_split = [tr] * len(tr.indices(Role.GENERATED)) + [te] * len(te.indices(Role.GENERATED))
     gallery = []

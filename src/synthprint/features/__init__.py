@@ -4,7 +4,7 @@ embedding vectors (cosine), all pairs or the k best, plus an on-disk feature cac
     S = pairwise(real, generated, "ssim")            # (n, m) float32, exact skimage SSIM
     values, idx = topk(real, generated, k=5)         # best first, no (n, m) matrix
     values, idx = topk(real, generated, k=1, candidates=10)   # pruned two-stage search
-    cache = FeatureCache.from_options(cache_dir, no_cache)    # for --cache-dir / --no-cache
+    cache = FeatureCache.from_options(cache_dir)              # for --cache-dir
     S = pairwise(real, generated, "ssim", cache=cache)        # a second run reads it back
 
 SSIM runs in C kernels compiled on first use (:mod:`synthprint.features._native`), on all
@@ -16,6 +16,7 @@ from synthprint.features.metrics import METRICS, Metric, get_metric
 from synthprint.features.pyramid import pyramid_level
 from synthprint.features.similarity import (
     DEFAULT_MAX_MEMORY,
+    cached_pairwise,
     default_n_jobs,
     pairwise,
     select_topk,
@@ -27,6 +28,7 @@ from synthprint.features.ssim import SSIMParams, ssim_block
 __all__ = [
     "DEFAULT_MAX_MEMORY",
     "METRICS",
+    "cached_pairwise",
     "select_topk",
     "FeatureCache",
     "Metric",

@@ -1,13 +1,14 @@
-"""An on-disk cache of computed arrays, keyed by the content of the input arrays.
+"""A cache of computed arrays, keyed by the content of the input arrays: on disk, or in
+memory for the steps of one run (:meth:`FeatureCache.in_memory`).
 
 A key is a hash of (feature name, its parameters, the synthprint feature version, and the
 bytes, dtype and shape of every input array), so a second run on the same images finds
 everything again whatever the folders are called, and any change of pixels or parameters
 misses. Files are ``.npy`` written atomically, so concurrent runs never read a partial file.
 
-Usage (a CLI command with ``--cache-dir`` / ``--no-cache``)::
+Usage (a CLI command with ``--cache-dir``)::
 
-    cache = FeatureCache.from_options(cache_dir, no_cache)   # cache_dir None: the default
+    cache = FeatureCache.from_options(cache_dir)   # None: $SYNTHPRINT_CACHE_DIR, else off
     emb = cache.per_image(images, "embedding", {"model": "pca", "dim": 64}, embed_fn)
     S = pairwise(A, B, "ssim", cache=cache)
 """
@@ -23,15 +24,18 @@ from pathlib import Path
 
 import numpy as np
 
+from synthprint.errors import SynthprintError
 from synthprint.io.writers import atomic_write_bytes
 
 #: Bump when a feature's computation changes, so stale cache entries are never read.
 FEATURE_VERSION = "1"
 
 
-def default_cache_dir() -> Path:
-    """``$SYNTHPRINT_CACHE_DIR`` if set, else ``.synthprint-cache`` in the working folder."""
-    return Path(os.environ.get("SYNTHPRINT_CACHE_DIR") or ".synthprint-cache")
+def default_cache_dir() -> Path | None:
+    """``$SYNTHPRINT_CACHE_DIR`` if set (and not empty), else ``None``: nothing is written
+    to disk unless asked for."""
+    folder = os.environ.get("SYNTHPRINT_CACHE_DIR")
+    return Path(folder) if folder else None
 
 
 def content_hash(array: np.ndarray) -> str:
@@ -54,7 +58,8 @@ class FeatureCache:
     ----------
     directory : folder of the cache (created on first put), or ``None`` to disable caching:
         then :meth:`get` always misses and :meth:`put` stores nothing, so code can pass a
-        cache unconditionally. Default: :func:`default_cache_dir`.
+        cache unconditionally. (:meth:`from_options` falls back on :func:`default_cache_dir`;
+        :meth:`in_memory` keeps arrays in the process instead.)
 
     Attributes
     ----------
@@ -65,21 +70,35 @@ class FeatureCache:
         self.directory = Path(directory) if (directory is not None and enabled) else None
         self.hits = 0
         self.misses = 0
+        self._memory: dict[Path, np.ndarray] | None = None
 
     @classmethod
-    def from_options(cls, cache_dir: str | Path | None = None,
-                     no_cache: bool = False) -> FeatureCache:
-        """The cache a command asked for: disabled with ``no_cache``, else in ``cache_dir``
-        (``None``: :func:`default_cache_dir`)."""
-        if no_cache:
-            return cls(None)
-        return cls(cache_dir if cache_dir is not None else default_cache_dir())
+    def in_memory(cls) -> FeatureCache:
+        """A cache that keeps its arrays in this process only (nothing written to disk): for
+        one run whose steps compute the same matrices, e.g. an audit's attacks. A hit
+        returns a copy, so callers may modify what they get."""
+        cache = cls(None)
+        cache._memory = {}
+        return cache
+
+    @classmethod
+    def from_options(cls, cache_dir: str | Path | None = None) -> FeatureCache:
+        """The cache a command's ``--cache-dir`` asks for: on disk in ``cache_dir``, else in
+        :func:`default_cache_dir` (``$SYNTHPRINT_CACHE_DIR``); disabled when neither is
+        given. Raises :class:`SynthprintError` when the folder is an existing file."""
+        folder = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+        if folder is not None and folder.exists() and not folder.is_dir():
+            raise SynthprintError(f"{folder}: the feature cache must be a folder, and this is "
+                                  "a file; give another --cache-dir (or SYNTHPRINT_CACHE_DIR)")
+        return cls(folder)
 
     @property
     def enabled(self) -> bool:
-        return self.directory is not None
+        return self.directory is not None or self._memory is not None
 
     def __repr__(self) -> str:
+        if self._memory is not None:
+            return f"FeatureCache.in_memory()  # {len(self._memory)} arrays"
         return f"FeatureCache({str(self.directory) if self.directory else None!r})"
 
     def key(self, name: str, params: dict, *inputs: np.ndarray | str) -> str:
@@ -94,22 +113,29 @@ class FeatureCache:
         return h.hexdigest()
 
     def _path(self, name: str, key: str) -> Path:
-        assert self.directory is not None
         safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
-        return self.directory / safe / key[:2] / f"{key}.npy"
+        return (self.directory or Path()) / safe / key[:2] / f"{key}.npy"
 
     def _load(self, path: Path) -> np.ndarray | None:
         """The array stored at ``path``, or ``None`` (counted as a miss) when absent or bad."""
-        try:
-            value = np.load(path, allow_pickle=False)
-        except (OSError, ValueError, EOFError):
+        if self._memory is not None:
+            value = self._memory.get(path)
+            value = None if value is None else value.copy()
+        else:
+            try:
+                value = np.load(path, allow_pickle=False)
+            except (OSError, ValueError, EOFError):
+                value = None
+        if value is None:
             self.misses += 1
-            return None
-        self.hits += 1
+        else:
+            self.hits += 1
         return value
 
-    @staticmethod
-    def _store(path: Path, value: np.ndarray) -> None:
+    def _store(self, path: Path, value: np.ndarray) -> None:
+        if self._memory is not None:
+            self._memory[path] = np.array(value)
+            return
         buf = io.BytesIO()
         np.save(buf, np.asarray(value), allow_pickle=False)
         atomic_write_bytes(path, buf.getvalue(), force=True)

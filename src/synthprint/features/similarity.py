@@ -139,6 +139,17 @@ def pairwise(A: np.ndarray, B: np.ndarray, metric: str | Metric = "ssim", *, lev
     return out
 
 
+def cached_pairwise(A: np.ndarray, B: np.ndarray, metric: str | Metric = "ssim", *,
+                    level: int = 0, cache: FeatureCache | None) -> np.ndarray | None:
+    """The (n, m) float32 result of ``pairwise(A, B, metric, level=level)`` if ``cache``
+    holds it, else ``None``; computes nothing. Lets a caller that needs part of a matrix
+    take it from a larger one computed earlier."""
+    if cache is None or not cache.enabled:
+        return None
+    return cache.get("pairwise", _cache_params(get_metric(metric, level)),
+                     content_hash(np.asarray(A)), content_hash(np.asarray(B)))
+
+
 def _select_topk(values: np.ndarray, index: np.ndarray, k: int):
     """The k best of each row: highest value first, ties by lower index (deterministic)."""
     k = min(k, values.shape[1])

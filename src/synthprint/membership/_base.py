@@ -30,7 +30,7 @@ from sklearn.model_selection import StratifiedKFold
 from sklearn.utils.validation import check_is_fitted
 
 from synthprint.errors import SynthprintError
-from synthprint.features import content_hash
+from synthprint.features import FeatureCache, content_hash, pairwise
 from synthprint.membership.decision import METRICS, best_threshold, prior_threshold
 
 
@@ -88,8 +88,9 @@ class MembershipEstimator(BaseEstimator):
     Subclasses define :meth:`_context`, :meth:`_scores` and optionally :meth:`_fit_head`,
     :meth:`_rule`; their ``__init__`` takes at least ``metric`` ("kappa" or "f1": what the
     threshold maximises; ignored by methods with a rule), ``prior`` (None, or the assumed
-    share of used images among the images to label, in (0, 1)) and, when the method is
-    random, ``random_state``.
+    share of used images among the images to label, in (0, 1)), ``cache`` (a
+    :class:`~synthprint.features.FeatureCache` for the similarity matrices, or None),
+    ``quiet`` (no progress bars) and, when the method is random, ``random_state``.
 
     Fitted attributes: ``generated_``, ``real_``, ``labels_`` (the inputs of :meth:`fit`),
     ``head_`` (the head fitted on all labelled images) and ``threshold_`` (the labelled
@@ -136,6 +137,15 @@ class MembershipEstimator(BaseEstimator):
         """Whether this fitted head's in-sample scores are biased (then thresholds are chosen
         on out-of-fold scores)."""
         return self.supervised
+
+    def _pairwise(self, A: np.ndarray, B: np.ndarray, metric: str, level: int = 0
+                  ) -> np.ndarray:
+        """(len(A), len(B)) float32 :func:`~synthprint.features.pairwise` similarities with
+        this estimator's ``cache``, ``quiet`` and ``n_jobs`` settings."""
+        cache: FeatureCache | None = getattr(self, "cache", None)
+        return pairwise(A, B, metric, level=level, cache=cache,
+                        n_jobs=getattr(self, "n_jobs", None),
+                        quiet=getattr(self, "quiet", True))
 
     # ------------------------------------------------------------ public API
     def fit(self, generated, real, labels) -> MembershipEstimator:

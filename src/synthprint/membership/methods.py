@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from synthprint.errors import SynthprintError
+from synthprint.features import FeatureCache
 from synthprint.membership._base import MembershipEstimator
 from synthprint.membership.density import DensityRatio
 from synthprint.membership.nearest import NearestNeighbourCalibrated, NearestNeighbourDistance
@@ -58,11 +59,17 @@ AUDIT_ATTACKS = ("auto", "similarity-profile", "ssim-threshold-max", "nearest-ne
                  "nearest-neighbour-calibrated")
 
 
-def make_method(name: str, *, metric: str = "kappa", seed: int = 0) -> MembershipEstimator:
+def make_method(name: str, *, metric: str = "kappa", seed: int = 0,
+                cache: FeatureCache | None = None, quiet: bool = True) -> MembershipEstimator:
     """A fresh estimator for the method ``name`` (see :data:`METHODS`): ``metric`` ("kappa"
     or "f1") is what a labelled threshold maximises (methods with their own rule ignore it),
-    ``seed`` the random state of random methods. Set ``prior`` with ``set_params``."""
+    ``seed`` the random state of random methods; ``cache`` (a
+    :class:`~synthprint.features.FeatureCache`) and ``quiet`` go to the methods that compute
+    similarity matrices or other slow features. Set ``prior`` with ``set_params``."""
     if name not in METHODS:
         raise SynthprintError(f"unknown membership method {name!r}; choose one of "
                               f"{', '.join(METHODS)} ('--method list' describes them)")
-    return METHODS[name].build(metric, seed)
+    estimator = METHODS[name].build(metric, seed)
+    settings = {"cache": cache, "quiet": quiet}
+    return estimator.set_params(**{k: v for k, v in settings.items()
+                                   if k in estimator.get_params()})

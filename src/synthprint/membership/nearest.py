@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from synthprint.features import pairwise
+from synthprint.features import FeatureCache
 from synthprint.membership._base import MembershipEstimator
 
 
@@ -23,23 +23,28 @@ class NearestContext:
 class NearestNeighbourDistance(MembershipEstimator):
     """Score = minus the RMS pixel distance to the closest generated image (Chen et al. 2020,
     full black-box), at pyramid ``level`` (0 = 256 px, 2 = 64 px). The threshold maximises
-    ``metric`` on the labelled real images."""
+    ``metric`` on the labelled real images. ``cache`` (a
+    :class:`~synthprint.features.FeatureCache` or None) keeps the distance matrices;
+    ``quiet`` hides progress bars."""
 
     #: the score compares pool images with the labelled ones
     _calibrated = False
 
-    def __init__(self, level: int = 0, metric: str = "kappa", prior: float | None = None):
+    def __init__(self, level: int = 0, metric: str = "kappa", prior: float | None = None,
+                 cache: FeatureCache | None = None, quiet: bool = True):
         self.level = level
         self.metric = metric
         self.prior = prior
+        self.cache = cache
+        self.quiet = quiet
 
     def _context(self, generated, pool) -> NearestContext:
         # "l2" similarity is minus the distance
-        nearest = pairwise(pool, generated, "l2", level=self.level, quiet=True).max(axis=1)
+        nearest = self._pairwise(pool, generated, "l2", self.level).max(axis=1)
         to_labelled = None
         if self._calibrated:
-            to_labelled = pairwise(pool, pool[:len(self.real_)], "l2", level=self.level,
-                                   quiet=True).astype(np.float64)
+            to_labelled = self._pairwise(pool, pool[:len(self.real_)], "l2",
+                                         self.level).astype(np.float64)
         return NearestContext(nearest.astype(np.float64), to_labelled)
 
     def _scores(self, ctx: NearestContext, head, rows) -> np.ndarray:

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 from sklearn.metrics import roc_auc_score
 
-from synthprint.features import pairwise
+from synthprint.features import FeatureCache
 from synthprint.membership._base import MembershipEstimator, best_competitor
 
 #: (metric, pyramid level) of each representation.
@@ -76,22 +76,27 @@ class SimilarityProfile(MembershipEstimator):
     metric: "kappa" (2025) or "f1" (2023): what the threshold maximises.
     prior: optional share (0..1) of used images assumed among the images to label; that share
         of the highest scores is then labelled used.
+    cache, quiet: a :class:`~synthprint.features.FeatureCache` for the similarity matrices
+        (or None) and whether to hide progress bars.
 
     The fitted head (``head_``, a :class:`ProfileHead`) holds ``candidate`` (name of the
     chosen score), ``candidates`` ({name: AUC on the labelled images}) and the
     standardisation.
     """
 
-    def __init__(self, metric: str = "kappa", prior: float | None = None):
+    def __init__(self, metric: str = "kappa", prior: float | None = None,
+                 cache: FeatureCache | None = None, quiet: bool = True):
         self.metric = metric
         self.prior = prior
+        self.cache = cache
+        self.quiet = quiet
 
     def _context(self, generated, pool) -> ProfileContext:
         out: dict[str, np.ndarray] = {}
         for metric, level in REPRESENTATIONS:
             tag = f"{metric}{256 >> level}"
-            S_pg = pairwise(pool, generated, metric, level=level, quiet=True)
-            S_pp = pairwise(pool, pool, metric, level=level, quiet=True)
+            S_pg = self._pairwise(pool, generated, metric, level)
+            S_pp = self._pairwise(pool, pool, metric, level)
             for feat, v in profile_features(S_pg, S_pp).items():
                 out[f"{tag}_{feat}"] = v
         return ProfileContext(out)

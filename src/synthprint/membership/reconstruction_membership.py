@@ -27,7 +27,7 @@ from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import RepeatedStratifiedKFold
 
 from synthprint.errors import SynthprintError
-from synthprint.features import FeatureCache, pairwise
+from synthprint.features import FeatureCache
 from synthprint.membership._base import MembershipEstimator, best_competitor
 from synthprint.membership.reconstruction import percentile_ranks, reconstruction_shares
 
@@ -80,7 +80,7 @@ class ReconstructionMembership(MembershipEstimator):
     min_per_class : labelled images per class below which ``head="auto"`` keeps the
         reconstruction head.
     metric, prior, random_state : see :class:`~synthprint.membership._base.MembershipEstimator`.
-    cache : a :class:`~synthprint.features.FeatureCache` for the distance matrix.
+    cache : a :class:`~synthprint.features.FeatureCache` for the distance matrix (or None).
     n_jobs : threads for BLAS and the similarity engine.
     quiet : no progress bars.
     """
@@ -122,8 +122,7 @@ class ReconstructionMembership(MembershipEstimator):
         shares = reconstruction_shares(
             generated, pool, views=self._pixel_views(side), level=self.level, ridge=self.ridge,
             n_iter=self.n_iter, n_jobs=self.n_jobs, quiet=self.quiet)
-        dist = -pairwise(pool, generated, "l2", level=self.level, cache=self.cache,
-                         n_jobs=self.n_jobs, quiet=self.quiet).astype(np.float64)
+        dist = -self._pairwise(pool, generated, "l2", self.level).astype(np.float64)
         raw = np.c_[shares, -dist.min(axis=1), competition_margin(dist)]
         return ReconstructionContext(shares, percentile_ranks(raw))
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from synthprint.features import pairwise
+from synthprint.features import FeatureCache
 from synthprint.membership._base import MembershipEstimator
 
 
@@ -24,20 +24,25 @@ class SSIMContext:
 class _MaxSSIM(MembershipEstimator):
     """Score = the best SSIM of the real image to any generated image. Rule-based: ``metric``
     is accepted for a common interface and ignored; with ``prior`` the stated share of the
-    highest scores is labelled used instead of the rule."""
+    highest scores is labelled used instead of the rule. ``cache`` (a
+    :class:`~synthprint.features.FeatureCache` or None) keeps the SSIM matrices; ``quiet``
+    hides progress bars."""
 
     has_rule = True
     #: the head compares labelled real images with each other
     _real_real_threshold = True
 
-    def __init__(self, metric: str = "kappa", prior: float | None = None):
+    def __init__(self, metric: str = "kappa", prior: float | None = None,
+                 cache: FeatureCache | None = None, quiet: bool = True):
         self.metric = metric
         self.prior = prior
+        self.cache = cache
+        self.quiet = quiet
 
     def _context(self, generated, pool) -> SSIMContext:
-        S = pairwise(pool, generated, "ssim", quiet=True)
+        S = self._pairwise(pool, generated, "ssim")
         labelled = pool[:len(self.real_)]
-        real_real = (pairwise(labelled, labelled, "ssim", quiet=True)
+        real_real = (self._pairwise(labelled, labelled, "ssim")
                      if self._real_real_threshold else None)
         return SSIMContext(S.max(axis=1).astype(np.float64), S.argmax(axis=0), real_real)
 
@@ -68,8 +73,9 @@ class SSIMThresholdMeanStd(_MaxSSIM):
     """Like :class:`SSIMThresholdMax`, with the threshold mean + ``n_std`` standard deviations
     of the SSIMs between distinct labelled real images."""
 
-    def __init__(self, n_std: float = 3.0, metric: str = "kappa", prior: float | None = None):
-        super().__init__(metric=metric, prior=prior)
+    def __init__(self, n_std: float = 3.0, metric: str = "kappa", prior: float | None = None,
+                 cache: FeatureCache | None = None, quiet: bool = True):
+        super().__init__(metric=metric, prior=prior, cache=cache, quiet=quiet)
         self.n_std = n_std
 
     def _fit_head(self, ctx, rows, y) -> float:

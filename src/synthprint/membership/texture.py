@@ -9,7 +9,8 @@ import numpy as np
 from skimage.feature import graycomatrix, graycoprops, local_binary_pattern
 from sklearn.ensemble import RandomForestClassifier
 
-from synthprint.features import pairwise
+from synthprint._progress import track
+from synthprint.features import FeatureCache
 from synthprint.membership._base import MembershipEstimator
 
 
@@ -26,14 +27,14 @@ def _haar_energies(img: np.ndarray, levels: int = 3) -> list[float]:
     return out
 
 
-def texture_descriptors(images: np.ndarray) -> np.ndarray:
+def texture_descriptors(images: np.ndarray, *, quiet: bool = True) -> np.ndarray:
     """(N, 33) float64: uniform LBP histogram (P=8, R=1; 10 bins), GLCM contrast,
     homogeneity, energy and correlation at distances 1 and 4 averaged over 4 angles
     (8 values, 32 gray levels), Haar wavelet detail energies (3 levels x 3 = 9), and the
     intensity mean, standard deviation, 10th, 50th, 90th percentiles and the share of
-    background (< 16) pixels (6)."""
+    background (< 16) pixels (6). ``quiet``: no progress bar."""
     feats = []
-    for img in images:
+    for img in track(images, "texture descriptors", quiet=quiet):
         lbp = local_binary_pattern(img, 8, 1, method="uniform")
         hist = np.bincount(lbp.astype(np.int64).ravel(), minlength=10)[:10] / lbp.size
         glcm = graycomatrix((img // 8).astype(np.uint8), [1, 4],
@@ -60,23 +61,31 @@ class TextureForest(MembershipEstimator):
     """Texture descriptors (:func:`texture_descriptors`) plus nearest-generated similarities
     (best SSIM, best pixel distance at 64 px, mean of the 5 best SSIMs) into a random forest
     trained on the labelled real images. The threshold is chosen on out-of-fold forest
-    probabilities of the labelled images."""
+    probabilities of the labelled images. ``cache`` (a
+    :class:`~synthprint.features.FeatureCache` or None) keeps the similarity matrices and
+    descriptors; ``quiet`` hides progress bars."""
 
     supervised = True
 
     def __init__(self, n_estimators: int = 300, metric: str = "kappa",
-                 prior: float | None = None, random_state: int | None = 0):
+                 prior: float | None = None, random_state: int | None = 0,
+                 cache: FeatureCache | None = None, quiet: bool = True):
         self.n_estimators = n_estimators
         self.metric = metric
         self.prior = prior
         self.random_state = random_state
+        self.cache = cache
+        self.quiet = quiet
 
     def _context(self, generated, pool) -> TextureContext:
-        S = pairwise(pool, generated, "ssim", quiet=True)
-        L = pairwise(pool, generated, "l2", level=2, quiet=True)
+        S = self._pairwise(pool, generated, "ssim")
+        L = self._pairwise(pool, generated, "l2", 2)
         k = min(5, S.shape[1])
         near = np.stack([S.max(1), L.max(1), np.sort(S, axis=1)[:, -k:].mean(1)], axis=1)
-        return TextureContext(np.concatenate([texture_descriptors(pool), near], axis=1))
+        cache = self.cache if self.cache is not None else FeatureCache(None)
+        texture = cache.per_image(pool, "texture-descriptors", {},
+                                  lambda x: texture_descriptors(x, quiet=self.quiet))
+        return TextureContext(np.concatenate([texture, near], axis=1))
 
     def _fit_head(self, ctx: TextureContext, rows, y) -> RandomForestClassifier:
         forest = RandomForestClassifier(n_estimators=self.n_estimators, min_samples_leaf=2,
