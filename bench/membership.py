@@ -22,11 +22,9 @@ import json
 import time
 from pathlib import Path
 
-import numpy as np
-
 from synthprint.evaluation import binary_metrics, roc_auc_difference
 from synthprint.evaluation.membership_run import run_membership
-from synthprint.io import Role, load_benchmark
+from synthprint.io import Role, load_benchmark, membership_data
 from synthprint.membership import DEFAULT_METHOD, METHODS, make_method
 from synthprint.membership.decision import NO_SIGNAL_POLICIES
 
@@ -48,12 +46,9 @@ def run(bench: Path, datasets: list[str], methods: list[str], repeats: int, n_bo
     rows = []
     for ds in datasets:
         b = load_benchmark(bench / ds, quiet=True)
-        gen = np.concatenate([b.train.images[b.train.indices(Role.GENERATED)],
-                              b.test.images[b.test.indices(Role.GENERATED)]])
-        lab = b.train.indices(Role.REAL_USED, Role.REAL_NOT_USED)
-        real, y = b.train.images[lab], b.train.labels[lab].astype(np.int64)
-        unk = b.test.indices(Role.REAL_UNKNOWN)
-        test, y_test = b.test.images[unk], b.test_labels(Role.REAL_UNKNOWN)
+        d = membership_data(b.train, b.test)
+        gen, real, y, test = d.generated, d.real, d.labels, d.test_real
+        y_test = b.test_labels(Role.REAL_UNKNOWN)
         for name in methods:
             # exactly what `synthprint membership` does (fit, CV, test labels)
             t0 = time.perf_counter()

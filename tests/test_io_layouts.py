@@ -198,3 +198,19 @@ def test_load_folder(tmp_path):
     assert len(ds) == 3 and list(ds.labels) == [0, 0, 0]
     with pytest.raises(SynthprintError, match="folder not found"):
         load_folder(tmp_path / "nope", Role.GENERATED)
+
+
+def test_membership_data_gathers_the_arrays_the_methods_take():
+    from synthprint.io import Role, demo_path, load_benchmark, membership_data
+
+    b = load_benchmark(demo_path("membership"), quiet=True)
+    d = membership_data(b.train, b.test)
+    counts = b.train.counts() | {f"test {k}": v for k, v in b.test.counts().items()}
+    assert len(d.generated) == counts["generated"] + counts["test generated"]
+    np.testing.assert_array_equal(d.generated[0], b.train.images[b.train.indices(Role.GENERATED)[0]])
+    np.testing.assert_array_equal(d.generated[-1], b.test.images[b.test.indices(Role.GENERATED)[-1]])
+    assert len(d.real) == len(d.labels) == counts["real_used"] + counts["real_not_used"]
+    assert d.labels.dtype == np.int64 and set(d.labels.tolist()) == {0, 1}
+    assert [b.test.names[i] for i in d.unknown][0] == "real_unknown_0001.png"
+    np.testing.assert_array_equal(d.test_real, b.test.images[d.unknown])
+    assert "labelled real=" in repr(d)

@@ -13,7 +13,13 @@ from synthprint.errors import SynthprintError
 from synthprint.evaluation import binary_metrics
 from synthprint.evaluation.membership_run import run_membership
 from synthprint.features import FeatureCache, topk
-from synthprint.io import Role, labels_for, prepare_output_dir, read_labels_csv
+from synthprint.io import (
+    Role,
+    labels_for,
+    membership_data,
+    prepare_output_dir,
+    read_labels_csv,
+)
 from synthprint.membership import DEFAULT_METHOD, METHODS, OFFICIAL_METRIC, make_method
 from synthprint.membership.decision import NO_SIGNAL_POLICIES
 from synthprint.report import new_record, save_record, write_report
@@ -85,17 +91,14 @@ def membership(
         raise SynthprintError(f"--edition must be 2023 or 2025, got {edition}")
     metric = OFFICIAL_METRIC[edition]
 
-    generated = np.concatenate([tr.images[tr.indices(Role.GENERATED)],
-                                te.images[te.indices(Role.GENERATED)]])
-    lab = tr.indices(Role.REAL_USED, Role.REAL_NOT_USED)
-    real, y = tr.images[lab], tr.labels[lab].astype(np.int64)
-    unk = te.indices(Role.REAL_UNKNOWN)
+    data = membership_data(tr, te)
+    generated, y, unk = data.generated, data.labels, data.unknown
     names = [te.names[i] for i in unk]
     y_test = labels_for(names, read_labels_csv(truth), truth) if truth else None
 
     estimator = make_method(method, metric=metric, seed=seed, quiet=quiet, cache=cache)
     result = run_membership(estimator.set_params(prior=prior),
-                            generated, real, y, te.images[unk], n_splits=folds,
+                            generated, data.real, y, data.test_real, n_splits=folds,
                             n_repeats=repeats, seed=seed, n_boot=n_boot,
                             when_no_signal=when_no_signal, quiet=quiet)
     cv, no_signal = result.cv, result.no_signal

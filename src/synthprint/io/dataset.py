@@ -234,6 +234,39 @@ class Benchmark:
         return labels_for(names, self.truth, self.layout.truth)
 
 
+@dataclass(frozen=True, repr=False)
+class MembershipData:
+    """A subtask 1 train and test split as the membership methods take them.
+
+    generated: (G, H, W) uint8, every generated image, the train split's then the test's;
+    real: (R, H, W) uint8, the labelled real images of the train split (layout order);
+    labels: (R,) int64, 1 used, 0 not used; unknown: (T,) int64 indices into the test split
+    of its real images to label; test_real: (T, H, W) uint8, their pixels.
+    """
+
+    generated: np.ndarray
+    real: np.ndarray
+    labels: np.ndarray
+    unknown: np.ndarray
+    test_real: np.ndarray
+
+    def __repr__(self) -> str:
+        return (f"MembershipData(generated={len(self.generated)}, labelled real="
+                f"{len(self.real)} ({int(self.labels.sum())} used), test real="
+                f"{len(self.test_real)})")
+
+
+def membership_data(train: ImageDataset, test: ImageDataset) -> MembershipData:
+    """The arrays of a subtask 1 ``train`` and ``test`` split (:class:`MembershipData`)."""
+    labelled = train.indices(Role.REAL_USED, Role.REAL_NOT_USED)
+    unknown = test.indices(Role.REAL_UNKNOWN)
+    generated = np.concatenate([train.images[train.indices(Role.GENERATED)],
+                                test.images[test.indices(Role.GENERATED)]])
+    return MembershipData(generated, train.images[labelled],
+                          train.labels[labelled].astype(np.int64), unknown,
+                          test.images[unknown])
+
+
 def read_truth_folder(folder: Path) -> dict[str, int]:
     """Merge every ``*.csv`` in a benchmark's ``truth/`` folder into one name -> label map."""
     truth: dict[str, int] = {}
