@@ -1,0 +1,59 @@
+"""Benchmark: wall time of ``synthprint audit`` on a release-sized synthetic set.
+
+Builds temporary folders of hard links to benchmark images: 500 training and 500 holdout real
+images (all distinct) and 5,000 synthetic images (the benchmarks' generated images, repeated,
+which costs the same to compare). Runs the command end to end with the default attacks
+(2 x 5-fold CV, copy search, risk table) and reports the wall time.
+
+Usage: python bench/audit_scale.py [--bench ../shared/bench] [--attacks default]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from membership_scale import _link
+
+N_TRAIN, N_HOLDOUT, N_SYNTHETIC = 500, 500, 5000
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--bench", type=Path,
+                    default=Path(__file__).resolve().parents[2] / "shared" / "bench")
+    ap.add_argument("--attacks", default="default")
+    args = ap.parse_args()
+    gen = sorted(args.bench.glob("st1-*/*/generated/*.png"))
+    real = sorted(args.bench.glob("st1-*/*/real_*/*.png")) + \
+        sorted(args.bench.glob("st2-*/train/real/*/*.png"))
+    if len(real) < N_TRAIN + N_HOLDOUT:
+        raise SystemExit(f"need {N_TRAIN + N_HOLDOUT} distinct real images, found {len(real)}")
+    with tempfile.TemporaryDirectory() as tmp:
+        t = Path(tmp)
+        _link(real[:N_TRAIN], t / "train", "train_", N_TRAIN)
+        _link(real[N_TRAIN:N_TRAIN + N_HOLDOUT], t / "holdout", "holdout_", N_HOLDOUT)
+        _link(gen, t / "synthetic", "synthetic_", N_SYNTHETIC)
+        cmd = [str(Path(sys.executable).with_name("synthprint")), "audit", "--train",
+               str(t / "train"), "--holdout", str(t / "holdout"), "--synthetic",
+               str(t / "synthetic"), "--out", str(t / "out"), "--attacks", args.attacks, "-q"]
+        start = time.perf_counter()
+        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+        wall = time.perf_counter() - start
+    print(f"\n`python bench/audit_scale.py --attacks {args.attacks}`\n")
+    print("| attacks | training | holdout | synthetic | wall s |\n|---|---|---|---|---|")
+    print(f"| {args.attacks} | {N_TRAIN} | {N_HOLDOUT} | {N_SYNTHETIC} | {wall:.0f} |")
+    out = Path(__file__).resolve().parent / "out"
+    out.mkdir(exist_ok=True)
+    (out / "audit_scale.json").write_text(json.dumps(
+        {"attacks": args.attacks, "train": N_TRAIN, "holdout": N_HOLDOUT,
+         "synthetic": N_SYNTHETIC, "wall_s": wall}, indent=1))
+
+
+if __name__ == "__main__":
+    main()
