@@ -124,7 +124,7 @@ def test_empty_folder_is_an_error(tmp_path):
 
 def test_unknown_layout_says_what_was_expected(tmp_path):
     (tmp_path / "something").mkdir()
-    with pytest.raises(SynthprintError, match="expected one of"):
+    with pytest.raises(SynthprintError, match="expected one of these layouts"):
         detect_layout(tmp_path)
 
 

@@ -9,6 +9,7 @@ from rich.table import Table
 from synthprint.cli._app import console
 from synthprint.errors import SynthprintError
 from synthprint.io import (
+    LAYOUT_FOLDERS,
     BenchmarkLayout,
     ImageDataset,
     atomic_write_text,
@@ -22,14 +23,6 @@ CACHE_HELP = ("Keep similarity matrices in this folder so that a rerun on the sa
               "(another method, other settings) reuses them. Default: $SYNTHPRINT_CACHE_DIR "
               "if set, else nothing is kept.")
 
-_HINTS = {
-    "membership-train": "generated/, real_used/ and real_not_used/",
-    "membership-test": "generated/ and real_unknown/ (2025) or generated_1/ and "
-                       "real_unknown_1/ (2023)",
-    "attribution-train": "real/t1..t5/ and generated/t1..t5/",
-    "attribution-test": "generated_unknown/ (or a folder of images)",
-}
-
 
 def load_split_for(path: Path, layout: str, *, resize: bool, quiet: bool) -> ImageDataset:
     """Check that ``path`` is a ``layout`` split (e.g. "membership-train"), before decoding
@@ -39,7 +32,7 @@ def load_split_for(path: Path, layout: str, *, resize: bool, quiet: bool) -> Ima
         option = "--" + layout.split("-")[1]
         what = ("a benchmark (train/ + test/)" if isinstance(found, BenchmarkLayout)
                 else f"a {found.name} split")
-        raise SynthprintError(f"{path}: is {what}; {option} must hold {_HINTS[layout]}")
+        raise SynthprintError(f"{path}: is {what}; {option} must hold {LAYOUT_FOLDERS[layout]}")
     data = load_split(found, resize=resize, quiet=quiet)
     if data.notes and not quiet:
         kinds = ", ".join(f"{n} {kind}" for kind, n in sorted(summarize_notes(data.notes).items()))

@@ -16,6 +16,7 @@ from synthprint.io.dataset import (
 from synthprint.io.inspect import BenchmarkSummary, SplitSummary, demo_path, summarize
 from synthprint.io.decode import IMAGE_SIZE, DecodeNote, decode_image, is_image_file, read_header
 from synthprint.io.layouts import (
+    LAYOUT_FOLDERS,
     LAYOUTS,
     UNKNOWN_LABEL,
     BenchmarkLayout,
@@ -37,6 +38,7 @@ from synthprint.io.writers import (
 
 __all__ = [
     "IMAGE_SIZE",
+    "LAYOUT_FOLDERS",
     "LAYOUTS",
     "UNKNOWN_LABEL",
     "Benchmark",

@@ -32,6 +32,16 @@ from synthprint.io.decode import is_image_file
 SPLIT_LAYOUTS = ("membership-train", "membership-test", "attribution-train", "attribution-test")
 LAYOUTS = (*SPLIT_LAYOUTS, "benchmark")
 
+#: What each layout's folder holds, in words (for error messages).
+LAYOUT_FOLDERS = {
+    "membership-train": "generated/, real_used/ and real_not_used/",
+    "membership-test": "generated/ and real_unknown/ (2025) or generated_1/ and "
+                       "real_unknown_1/ (2023)",
+    "attribution-train": "real/t1..t5/ and generated/t1..t5/",
+    "attribution-test": "generated_unknown/ (or a folder of images)",
+    "benchmark": "train/ and test/ (optional truth/ and meta.json)",
+}
+
 UNKNOWN_LABEL = -1
 
 
@@ -201,12 +211,8 @@ _DETECTORS = {
     "attribution-test": _attribution_test,
 }
 
-_EXPECTED = (
-    "expected one of: generated/ + real_used/ + real_not_used/ (subtask 1 train); "
-    "generated/ + real_unknown/ or generated_1/ + real_unknown_1/ (subtask 1 test); "
-    "real/t1..t5/ + generated/t1..t5/ (subtask 2 train); generated_unknown/ or a folder of "
-    "images (subtask 2 test); train/ + test/ (a benchmark)"
-)
+_EXPECTED = "expected one of these layouts: " + "; ".join(
+    f"{layout}: {folders}" for layout, folders in LAYOUT_FOLDERS.items())
 
 
 def _check_root(root: str | Path) -> Path:
