@@ -6,6 +6,7 @@ planted fingerprint (a noise spectrum, or a fixed pattern), plus the bundled dem
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import zipfile
@@ -316,6 +317,7 @@ def test_cli_writes_scores_run_and_zip_deterministically(tmp_path):
     r1 = _attribute(tmp_path / "a", "--method", "residual", "--cv-folds", "2")
     assert r1.exit_code == 0, r1.output
     assert "cross-validation" in r1.output and "accuracy" in r1.output
+    assert "train CV confusion" in r1.output and "t5" in r1.output
     lines = (tmp_path / "a" / "scores.csv").read_text().splitlines()
     assert lines[0] == "name,p_t1,p_t2,p_t3,p_t4,p_t5,label"
     assert len(lines) == 51
@@ -332,8 +334,11 @@ def test_cli_writes_scores_run_and_zip_deterministically(tmp_path):
         assert zf.read("run.csv") == (tmp_path / "a" / "run.csv").read_bytes()
     truth = read_labels_csv(demo_path("attribution") / "truth" / "generated_unknown.csv")
     assert np.mean([run[n] == truth[n] for n in truth]) >= 0.9
-    r2 = _attribute(tmp_path / "b", "--method", "residual", "--cv-folds", "2")
+    r2 = _attribute(tmp_path / "b", "--method", "residual", "--cv-folds", "2", "--report")
     assert r2.exit_code == 0, r2.output
+    record = json.loads((tmp_path / "b" / "record.json").read_text())
+    assert record["confusion"]["labels"] == ["t1", "t2", "t3", "t4", "t5"]
+    assert np.asarray(record["confusion"]["matrix"]).sum() == 100   # every train image once
     for name in ("scores.csv", "run.csv", "submission.zip", "cv.md"):
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
 

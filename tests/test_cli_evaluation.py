@@ -44,6 +44,9 @@ def test_truth_against_itself_gives_kappa_1():
     assert out["task"] == "multiclass" and _values(out)["accuracy"] == 1.0
     assert _values(out)["macro_f1"] == 1.0
     assert np.trace(out["confusion"]) == 50
+    shown = runner.invoke(app, ["evaluate", "--run", str(ATTRIBUTION_TRUTH), "--truth",
+                                str(ATTRIBUTION_TRUTH), "--n-boot", "0"])
+    assert "confusion matrix (rows: truth, columns: run)" in shown.output
 
 
 def test_evaluate_a_2023_zip_run_matches_by_stem(tmp_path):

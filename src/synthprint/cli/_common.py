@@ -1,4 +1,4 @@
-"""Pieces the run commands (membership, attribute) share: loading a split, writing the run."""
+"""Pieces the commands share: loading a split, writing the run, method and confusion tables."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from rich.table import Table
 
 from synthprint.cli._app import console
 from synthprint.errors import SynthprintError
+from synthprint.evaluation import MetricTable
 from synthprint.io import (
     LAYOUT_FOLDERS,
     BenchmarkLayout,
@@ -60,3 +61,18 @@ def methods_table(task: str, methods, default: str, extra: dict | None = None) -
         name = f"{m.name} (default)" if m.name == default else m.name
         table.add_row(name, *(cell(m) for cell in extra.values()), m.description)
     return table
+
+
+def confusion_table(table: MetricTable, title: str, prefix: str = "") -> Table | None:
+    """The confusion matrix of a multi-class :class:`MetricTable` as a rich table (rows:
+    truth), ``prefix`` before each class label; None when it has none."""
+    if "confusion" not in table.extras:
+        return None
+    classes = [f"{prefix}{c}" for c in table.extras["classes"]]
+    out = Table(title=title, title_justify="left", min_width=44)
+    out.add_column("")
+    for c in classes:
+        out.add_column(c, justify="right")
+    for c, row in zip(classes, table.extras["confusion"]):
+        out.add_row(c, *map(str, row))
+    return out

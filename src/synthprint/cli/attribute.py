@@ -7,17 +7,21 @@ from pathlib import Path
 
 import numpy as np
 import typer
-from rich.table import Table
 
 from synthprint.attribution import DEFAULT_METHOD, METHODS, make_method
 from synthprint.cli._app import command, console
-from synthprint.cli._common import load_split_for, methods_table, write_run_files
+from synthprint.cli._common import (
+    confusion_table,
+    load_split_for,
+    methods_table,
+    write_run_files,
+)
 from synthprint.errors import SynthprintError
 from synthprint.evaluation import cross_validate, multiclass_metrics
 from synthprint.io import Role, labels_for, prepare_output_dir, read_labels_csv
 from synthprint.io.writers import atomic_write_text
 from synthprint.report import new_record, save_record, write_report
-from synthprint.report.blocks import cv_block, metric_block
+from synthprint.report.blocks import confusion_block, cv_block, metric_block
 
 OUTPUTS = ("scores.csv", "run.csv", "submission.zip", "cv.md")
 
@@ -36,17 +40,6 @@ def scores_csv(names: list[str], classes: np.ndarray, proba: np.ndarray,
     rows = [",".join([n, *(f"{p:.6f}" for p in row), str(int(lab))])
             for n, row, lab in zip(names, proba, labels)]
     return "\n".join([header, *rows]) + "\n"
-
-
-def _confusion_table(cm: np.ndarray, classes) -> Table:
-    table = Table(title="train CV confusion (rows: truth, columns: predicted)",
-                  title_justify="left")
-    table.add_column("")
-    for c in classes:
-        table.add_column(f"t{c}", justify="right")
-    for c, row in zip(classes, cm):
-        table.add_row(f"t{c}", *map(str, row))
-    return table
 
 
 @command("attribute")
@@ -114,9 +107,10 @@ def attribute(
         title = (f"train cross-validation of {method}: {cv.n_splits}-fold stratified, "
                  f"seed {seed}, {len(subsets)} labelled generated images")
         console.print(cv.to_rich(title=title))
-        if "confusion" in cv.pooled.extras:
-            console.print(_confusion_table(cv.pooled.extras["confusion"],
-                                           cv.pooled.extras["classes"]))
+        matrix = confusion_table(cv.pooled, "train CV confusion (rows: truth, columns: "
+                                            "predicted)", prefix="t")
+        if matrix is not None:
+            console.print(matrix)
         cv_text = f"method {method}\n\n{cv.to_markdown()}"
 
     t0 = time.perf_counter()
@@ -168,16 +162,11 @@ def _record(train, test, method, seed, cv, test_table, test_data, classes, proba
                         {"method": method, "seed": seed, "test images": len(labels)})
     if cv is not None:
         record["metrics"].append(cv_block("train cross-validation", cv))
-        if "confusion" in cv.pooled.extras:
-            record["confusion"] = {"labels": [f"t{c}" for c in cv.pooled.extras["classes"]],
-                                   "matrix": cv.pooled.extras["confusion"],
-                                   "title": "train CV confusion (rows: truth)"}
+        record["confusion"] = confusion_block("train CV confusion (rows: truth)", cv.pooled)
     if test_table is not None:
         record["metrics"].append(metric_block("test (against --truth)", test_table))
-        if "confusion" in test_table.extras:
-            record["confusion"] = {"labels": [f"t{c}" for c in test_table.extras["classes"]],
-                                   "matrix": test_table.extras["confusion"],
-                                   "title": "test confusion (rows: truth)"}
+        record["confusion"] = (confusion_block("test confusion (rows: truth)", test_table)
+                               or record.get("confusion"))
     confidence = proba.max(axis=1)
     order = np.argsort(confidence, kind="stable")[:16]
     record["uncertain"] = [{"name": test_data.names[i], "image": str(test_data.paths[i]),

@@ -6,9 +6,9 @@ import json
 from pathlib import Path
 
 import typer
-from rich.table import Table
 
 from synthprint.cli._app import command, console
+from synthprint.cli._common import confusion_table
 from synthprint.evaluation import auc_interval_includes_chance
 from synthprint.evaluation.runs import evaluate_run
 
@@ -39,16 +39,9 @@ def evaluate(
         return
     console.print(table.to_rich(title=f"{run.name} vs {truth.name}: {result.task}, "
                                       f"n={table.n}"))
-    if "confusion" in table.extras:
-        classes = [str(c) for c in table.extras["classes"]]
-        cm = Table(title="confusion matrix (rows: truth, columns: run)", title_justify="left",
-                   min_width=44)
-        cm.add_column("")
-        for c in classes:
-            cm.add_column(c, justify="right")
-        for c, row in zip(classes, table.extras["confusion"]):
-            cm.add_row(c, *map(str, row))
-        console.print(cm)
+    matrix = confusion_table(table, "confusion matrix (rows: truth, columns: run)")
+    if matrix is not None:
+        console.print(matrix)
     for note in result.notes:
         console.print(f"note: {note}", highlight=False, markup=False)
     if "roc_auc" in table and table["roc_auc"].has_interval \

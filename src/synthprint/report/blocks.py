@@ -36,3 +36,13 @@ def cv_curve(title: str, cv: CVResult) -> dict[str, Any] | None:
         return None
     return {"title": title, "y_true": cv.y.astype(int).tolist(),
             "scores": np.asarray(cv.oof_scores).mean(axis=0).tolist()}
+
+
+def confusion_block(title: str, table: MetricTable, prefix: str = "t") -> dict[str, Any] | None:
+    """A record ``confusion`` entry ({"labels", "matrix", "title"}, rows: truth) from a
+    multi-class :class:`MetricTable`, or None when it has no confusion matrix. ``prefix``
+    goes before each class label ("t" gives t1..t5)."""
+    if "confusion" not in table.extras:
+        return None
+    return {"labels": [f"{prefix}{c}" for c in table.extras["classes"]],
+            "matrix": table.extras["confusion"], "title": title}
