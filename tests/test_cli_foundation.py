@@ -17,6 +17,27 @@ def test_version():
     assert result.exit_code == 0 and __version__ in result.output
 
 
+def test_the_command_line_starts_without_the_heavy_libraries():
+    """--help, info and validate should not wait for scikit-learn, matplotlib or torch: the
+    commands import them when they run."""
+    import subprocess
+    import sys
+
+    code = ("import sys, synthprint.cli; print(sorted({m.split('.')[0] for m in sys.modules} & "
+            "{'sklearn', 'matplotlib', 'torch', 'scipy', 'skimage', 'pandas', 'jinja2'}))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_the_default_methods_exist():
+    from synthprint import attribution, membership
+
+    assert membership.DEFAULT_METHOD in membership.METHODS
+    assert attribution.DEFAULT_METHOD in attribution.METHODS
+    assert "(default)" in runner.invoke(app, ["membership", "--method", "list"]).output
+
+
 def test_help_lists_commands():
     result = runner.invoke(app, ["--help"])
     assert result.exit_code == 0

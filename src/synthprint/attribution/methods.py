@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from synthprint._defaults import ATTRIBUTION_METHOD
 from synthprint.attribution._base import AttributionEstimator
 from synthprint.attribution.cnn import FingerprintCNN
 from synthprint.attribution.ensemble import Ensemble
@@ -70,7 +71,7 @@ _ALL = [
 METHODS: dict[str, Method] = {m.name: m for m in _ALL}
 
 #: The method ``synthprint attribute`` runs by default (needs no PyTorch).
-DEFAULT_METHOD = "ensemble"
+DEFAULT_METHOD = ATTRIBUTION_METHOD
 
 
 def make_method(name: str, seed: int = 0, verbose: bool = False) -> AttributionEstimator:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.table import Table
 
 from synthprint.cli._app import console
 from synthprint.errors import SynthprintError
-from synthprint.evaluation import MetricTable
 from synthprint.io import (
     LAYOUT_FOLDERS,
     BenchmarkLayout,
@@ -19,6 +19,9 @@ from synthprint.io import (
     summarize_notes,
 )
 from synthprint.io.submission import write_submission
+
+if TYPE_CHECKING:  # the commands import evaluation (and scikit-learn) only when they run
+    from synthprint.evaluation import MetricTable
 
 CACHE_HELP = ("Keep similarity matrices in this folder so that a rerun on the same images "
               "(another method, other settings) reuses them. Default: $SYNTHPRINT_CACHE_DIR "

@@ -8,7 +8,6 @@ from pathlib import Path
 import numpy as np
 import typer
 
-from synthprint.attribution import DEFAULT_METHOD, METHODS, make_method
 from synthprint.cli._app import command, console
 from synthprint.cli._common import (
     confusion_table,
@@ -16,17 +15,17 @@ from synthprint.cli._common import (
     methods_table,
     write_run_files,
 )
+from synthprint._defaults import ATTRIBUTION_METHOD
 from synthprint.errors import SynthprintError
-from synthprint.evaluation import cross_validate, multiclass_metrics
 from synthprint.io import Role, labels_for, prepare_output_dir, read_labels_csv
 from synthprint.io.writers import atomic_write_text
-from synthprint.report import new_record, save_record, write_report
-from synthprint.report.blocks import confusion_block, cv_block, metric_block
 
 OUTPUTS = ("scores.csv", "run.csv", "submission.zip", "cv.md")
 
 
 def _check_torch(method: str) -> None:
+    from synthprint.attribution import METHODS
+
     if METHODS[method].needs_torch:
         from synthprint.attribution.cnn import import_torch
 
@@ -50,7 +49,7 @@ def attribute(
                                                    "folder of images)."),
     out: Path = typer.Option(None, "--out", help="Output folder: scores.csv, run.csv, "
                                                  "submission.zip, cv.md."),
-    method: str = typer.Option(DEFAULT_METHOD, "--method",
+    method: str = typer.Option(ATTRIBUTION_METHOD, "--method",
                                help="Method name; 'list' shows them all."),
     cv_folds: int = typer.Option(5, "--cv-folds", min=0,
                                  help="Folds of the train cross-validation (0: skip it)."),
@@ -65,6 +64,10 @@ def attribute(
 ) -> None:
     """Attribute each synthetic test image to the training subset whose generator made it
     (ImageCLEFmedical GANs 2025 subtask 2), after cross-validating the method on train."""
+    from synthprint.attribution import DEFAULT_METHOD, METHODS, make_method
+    from synthprint.evaluation import cross_validate, multiclass_metrics
+    from synthprint.report import save_record, write_report
+
     if method == "list":
         console.print(methods_table("attribution", METHODS.values(), DEFAULT_METHOD,
                                     {"torch": lambda m: "yes" if m.needs_torch else ""}))
@@ -158,6 +161,9 @@ def attribute(
 
 def _record(train, test, method, seed, cv, test_table, test_data, classes, proba, labels):
     """The run record for the HTML report: metrics, confusion, least certain images."""
+    from synthprint.report import new_record
+    from synthprint.report.blocks import confusion_block, cv_block, metric_block
+
     record = new_record("attribution", {"train": train, "test": test},
                         {"method": method, "seed": seed, "test images": len(labels)})
     if cv is not None:

@@ -8,21 +8,17 @@ import numpy as np
 import typer
 from rich.table import Table
 
-from synthprint.audit import run_audit
-from synthprint.audit.filtering import write_filtered
 from synthprint.cli._app import command, console
 from synthprint.cli._common import CACHE_HELP
 from synthprint.errors import SynthprintError
-from synthprint.features import FeatureCache
 from synthprint.io import Role, atomic_write_text, load_folder, prepare_output_dir
-from synthprint.membership import AUDIT_ATTACKS, METHODS, make_method
-from synthprint.report import new_record, save_record, write_report
-from synthprint.report.blocks import cv_block, cv_curve
 
 OUTPUTS = ("attacks.csv", "risk.csv", "copies.csv", "record.json")
 
 
 def _attack_names(spec: str) -> list[str]:
+    from synthprint.membership import AUDIT_ATTACKS, METHODS
+
     if spec == "default":
         return list(AUDIT_ATTACKS)
     if spec == "all":
@@ -67,6 +63,13 @@ def audit(
     images by risk, and flags synthetic images closer to a training image than the two closest
     distinct real images are to each other (copies). Nothing in the input folders changes.
     """
+    from synthprint.audit import run_audit
+    from synthprint.audit.filtering import write_filtered
+    from synthprint.features import FeatureCache
+    from synthprint.membership import make_method
+    from synthprint.report import new_record, save_record, write_report
+    from synthprint.report.blocks import cv_block, cv_curve
+
     names = _attack_names(attacks)
     outputs = list(OUTPUTS) + (["report.html"] if report else []) + \
         (["dropped.csv"] if filter_copies else [])

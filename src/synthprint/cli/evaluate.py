@@ -9,8 +9,6 @@ import typer
 
 from synthprint.cli._app import command, console
 from synthprint.cli._common import confusion_table
-from synthprint.evaluation import auc_interval_includes_chance
-from synthprint.evaluation.runs import evaluate_run
 
 
 @command("evaluate")
@@ -29,6 +27,9 @@ def evaluate(
     """Score a run against the truth: Cohen's kappa, F1, accuracy, ... (binary) or accuracy and
     macro metrics (multiclass), with 95% bootstrap intervals; from scores also ROC AUC and TPR
     at low FPR."""
+    from synthprint.evaluation import auc_interval_includes_chance
+    from synthprint.evaluation.runs import evaluate_run
+
     result = evaluate_run(run, truth, task=task, n_boot=n_boot, seed=seed)
     table = result.table
     if as_json:

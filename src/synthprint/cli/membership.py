@@ -9,10 +9,8 @@ import typer
 
 from synthprint.cli._app import command, console
 from synthprint.cli._common import CACHE_HELP, load_split_for, methods_table, write_run_files
+from synthprint._defaults import MEMBERSHIP_METHOD
 from synthprint.errors import SynthprintError
-from synthprint.evaluation import binary_metrics
-from synthprint.evaluation.membership_run import run_membership
-from synthprint.features import FeatureCache, topk
 from synthprint.io import (
     Role,
     labels_for,
@@ -20,10 +18,6 @@ from synthprint.io import (
     prepare_output_dir,
     read_labels_csv,
 )
-from synthprint.membership import DEFAULT_METHOD, METHODS, OFFICIAL_METRIC, make_method
-from synthprint.membership.decision import NO_SIGNAL_POLICIES
-from synthprint.report import new_record, save_record, write_report
-from synthprint.report.blocks import cv_block, cv_curve, metric_block
 
 NO_SIGNAL = ("no detectable membership signal: the train cross-validation ROC AUC's 95% "
              "interval includes 0.5")
@@ -37,7 +31,7 @@ def membership(
                                                   "real_unknown/ (or generated_1/ + "
                                                   "real_unknown_1/ for 2023)."),
     out: Path = typer.Option(None, "--out", help="Output folder."),
-    method: str = typer.Option(DEFAULT_METHOD, "--method",
+    method: str = typer.Option(MEMBERSHIP_METHOD, "--method",
                                help="Method name, or 'list' to list them."),
     edition: int = typer.Option(None, "--edition", help="Run-file format: 2023 (F1, ids "
                                 "without extension) or 2025 (kappa, names with extension). "
@@ -70,6 +64,14 @@ def membership(
     fold for the edition's metric), fits it on all of them, and writes OUT/scores.csv
     (name,score,label), OUT/run.csv and OUT/submission.zip.
     """
+    from synthprint.evaluation import binary_metrics
+    from synthprint.evaluation.membership_run import run_membership
+    from synthprint.features import FeatureCache, topk
+    from synthprint.membership import DEFAULT_METHOD, METHODS, OFFICIAL_METRIC, make_method
+    from synthprint.membership.decision import NO_SIGNAL_POLICIES
+    from synthprint.report import new_record, save_record, write_report
+    from synthprint.report.blocks import cv_block, cv_curve, metric_block
+
     if method == "list":
         console.print(methods_table("membership", METHODS.values(), DEFAULT_METHOD))
         return

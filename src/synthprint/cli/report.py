@@ -7,7 +7,6 @@ from pathlib import Path
 import typer
 
 from synthprint.cli._app import command, console
-from synthprint.report import write_report
 
 
 @command("report")
@@ -17,5 +16,7 @@ def report(
     force: bool = typer.Option(False, "--force", help="Overwrite an existing report.html."),
 ) -> None:
     """Rebuild OUT/report.html: one self-contained HTML file, no network needed to open it."""
+    from synthprint.report import write_report
+
     path = write_report(out, force=force)
     console.print(f"wrote {path}", highlight=False)

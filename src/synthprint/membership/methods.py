@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from synthprint._defaults import MEMBERSHIP_METHOD
 from synthprint.errors import SynthprintError
 from synthprint.features import FeatureCache
 from synthprint.membership._base import MembershipEstimator
@@ -52,7 +53,7 @@ METHODS: dict[str, Method] = {m.name: m for m in (
            lambda metric, seed: TextureForest(metric=metric, random_state=seed)),
 )}
 
-DEFAULT_METHOD = "auto"
+DEFAULT_METHOD = MEMBERSHIP_METHOD
 
 #: The attacks an audit runs by default (fast and complementary).
 AUDIT_ATTACKS = ("auto", "similarity-profile", "ssim-threshold-max", "nearest-neighbour",
