@@ -317,3 +317,28 @@ def test_cli_cache_dir_makes_a_rerun_compute_no_similarity(tmp_path, monkeypatch
     bad = runner.invoke(app, _args(tmp_path / "c", None, "--cache-dir", str(tmp_path / "file")))
     assert bad.exit_code == 2 and "must be a folder" in bad.output
     assert not (tmp_path / "c").exists()
+
+
+@pytest.mark.parametrize("metric", ["kappa", "f1"])
+def test_metric_by_threshold_equals_scikit_learn_at_every_threshold(metric):
+    import warnings
+
+    from sklearn.metrics import cohen_kappa_score, f1_score
+
+    from synthprint.membership.decision import metric_by_threshold
+
+    def reference(y, p):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            v = (cohen_kappa_score(y, p) if metric == "kappa"
+                 else f1_score(y, p, zero_division=0.0))
+        return float(v) if np.isfinite(v) else 0.0
+
+    rng = np.random.default_rng(3)
+    cases = [(rng.integers(0, 6, n).astype(float), rng.integers(0, 2, n)) for n in (1, 2, 7, 40)]
+    cases += [(rng.normal(size=50), np.ones(50, int)), (rng.normal(size=50), np.zeros(50, int)),
+              (np.full(9, 0.3), rng.integers(0, 2, 9))]
+    for s, y in cases:
+        cands, values = metric_by_threshold(s, y, metric)
+        expected = [reference(y, (s > t).astype(int)) for t in cands]
+        np.testing.assert_allclose(values, expected, rtol=0, atol=1e-12)

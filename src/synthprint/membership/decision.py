@@ -1,42 +1,21 @@
 """Turn membership scores into used / not-used labels: the threshold that maximises the
 official metric on labelled images, or the one that labels a stated share of images used.
 
-The official metric is Cohen's kappa for the 2025 edition and F1 for 2023 (computed with
-scikit-learn here: :mod:`synthprint.evaluation` sits above this layer). Labels are
-``score > threshold`` (1 = used).
+The official metric is Cohen's kappa for the 2025 edition and F1 for 2023, computed here for
+every candidate threshold at once from cumulative counts (scikit-learn's formulas;
+:mod:`synthprint.evaluation` sits above this layer). Labels are ``score > threshold``
+(1 = used).
 """
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
-from sklearn.metrics import cohen_kappa_score, f1_score
 
 from synthprint.errors import SynthprintError
 
 #: The metric each edition ranked runs by.
 OFFICIAL_METRIC = {2023: "f1", 2025: "kappa"}
 METRICS = ("kappa", "f1")
-
-
-def _kappa(y, p) -> float:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        k = cohen_kappa_score(y, p)
-    return float(k) if np.isfinite(k) else 0.0  # undefined (one constant class): 0
-
-
-def _f1(y, p) -> float:
-    return float(f1_score(y, p, zero_division=0.0))
-
-
-def _metric_fn(metric: str):
-    if metric == "kappa":
-        return _kappa
-    if metric == "f1":
-        return _f1
-    raise SynthprintError(f"metric must be one of {', '.join(METRICS)}, got {metric!r}")
 
 
 def candidate_thresholds(scores: np.ndarray) -> np.ndarray:
@@ -47,6 +26,35 @@ def candidate_thresholds(scores: np.ndarray) -> np.ndarray:
         raise SynthprintError("no scores to threshold")
     pad = max(1e-9, 1e-6 * float(np.ptp(s)))
     return np.r_[s[0] - pad, (s[1:] + s[:-1]) / 2, s[-1] + pad]
+
+
+def metric_by_threshold(scores, labels, metric: str = "kappa"
+                        ) -> tuple[np.ndarray, np.ndarray]:
+    """``(candidates, values)``: the (U + 1,) :func:`candidate_thresholds` of ``scores`` (n,)
+    and ``metric`` ("kappa" or "f1") of the labels ``scores > t`` against ``labels`` (n,) in
+    {0, 1} for each of them, float64. O(n log n): the confusion counts of all thresholds
+    come from cumulative sums over the distinct scores. An undefined kappa (truth and labels
+    one and the same class) and an undefined F1 (no used image in either) count as 0."""
+    if metric not in METRICS:
+        raise SynthprintError(f"metric must be one of {', '.join(METRICS)}, got {metric!r}")
+    s = np.asarray(scores, dtype=np.float64)
+    y = np.asarray(labels, dtype=np.float64)
+    levels, index = np.unique(s, return_inverse=True)
+    pos = np.bincount(index, weights=y, minlength=len(levels))
+    neg = np.bincount(index, weights=1.0 - y, minlength=len(levels))
+    # candidate i labels used the images whose score is one of levels[i:]
+    tp = np.r_[np.cumsum(pos[::-1])[::-1], 0.0]
+    fp = np.r_[np.cumsum(neg[::-1])[::-1], 0.0]
+    fn, tn = pos.sum() - tp, neg.sum() - fp
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if metric == "kappa":
+            n = len(s)
+            expected_off = ((tn + fn) * (fn + tp)) / n + ((fp + tp) * (tn + fp)) / n
+            values = np.where(expected_off != 0, 1.0 - (fp + fn) / expected_off, 0.0)
+        else:
+            den = 2 * tp + fp + fn
+            values = np.where(den != 0, 2 * tp / den, 0.0)
+    return candidate_thresholds(s), values
 
 
 def best_threshold(scores, labels, metric: str = "kappa",
@@ -65,9 +73,7 @@ def best_threshold(scores, labels, metric: str = "kappa",
     y = np.asarray(labels).astype(np.int64)
     if s.shape != y.shape or s.ndim != 1:
         raise SynthprintError(f"scores {s.shape} and labels {y.shape} must be equal 1-d arrays")
-    fn = _metric_fn(metric)
-    cands = candidate_thresholds(s)
-    values = np.array([fn(y, (s > t).astype(np.int64)) for t in cands])
+    cands, values = metric_by_threshold(s, y, metric)
     is_best = values >= values.max() - 1e-12
     best = np.flatnonzero(is_best)
     k = int(best[(len(best) - 1) // 2])
