@@ -136,6 +136,8 @@ def test_the_audit_computes_each_similarity_matrix_once(audit_folders, monkeypat
             super().__init__(metric, PA, PB, *args, **kwargs)
 
     monkeypatch.setattr(sim, "_Engine", CountingEngine)
+    import synthprint.audit.copies as copies
+    monkeypatch.setattr(copies, "EXACT_PAIR_LIMIT", 0)   # alone, the yardstick would be pruned
     train, holdout, synth = _load(audit_folders)
     attacks = {n: (lambda n=n: make_method(n)) for n in AUDIT_ATTACKS}
     result = run_audit(train, holdout, synth, attacks, n_splits=2, n_repeats=1, n_boot=50,
@@ -143,6 +145,8 @@ def test_the_audit_computes_each_similarity_matrix_once(audit_folders, monkeypat
     assert len(computed) == len(set(computed))
     assert ("ssim", 0) in {c[:2] for c in computed}
     assert set(result.risk["name"][:3]) == {"train_1.png", "train_2.png", "train_3.png"}
-    # the yardstick taken from the shared real x real matrix is the exact one
+    # the yardstick is read from the real x real matrix an attack computed: exact
+    monkeypatch.undo()
     real = np.concatenate([train.images, holdout.images])
+    assert result.copies.yardstick.exact
     assert result.copies.yardstick == real_yardstick(real, quiet=True)

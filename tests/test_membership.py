@@ -338,7 +338,14 @@ def test_metric_by_threshold_equals_scikit_learn_at_every_threshold(metric):
     cases = [(rng.integers(0, 6, n).astype(float), rng.integers(0, 2, n)) for n in (1, 2, 7, 40)]
     cases += [(rng.normal(size=50), np.ones(50, int)), (rng.normal(size=50), np.zeros(50, int)),
               (np.full(9, 0.3), rng.integers(0, 2, 9))]
+    # adjacent floats: a midpoint threshold rounds onto one of the two scores
+    tiny = np.array([1.0, np.nextafter(1.0, 2.0), 0.5, 2.0])
+    cases += [(tiny, np.array([0, 1, 0, 1])), (tiny, np.array([1, 0, 0, 1]))]
     for s, y in cases:
         cands, values = metric_by_threshold(s, y, metric)
         expected = [reference(y, (s > t).astype(int)) for t in cands]
         np.testing.assert_allclose(values, expected, rtol=0, atol=1e-12)
+    with pytest.raises(SynthprintError, match="finite"):
+        metric_by_threshold(np.array([0.1, np.nan, 0.5]), np.array([0, 1, 1]), metric)
+    with pytest.raises(SynthprintError, match="0 or 1"):
+        metric_by_threshold(np.array([0.1, 0.2, 0.5]), np.array([0, 2, 1]), metric)

@@ -294,3 +294,17 @@ def test_select_topk_equals_a_full_stable_sort_with_ties():
         values, indices = select_topk(S, k)
         np.testing.assert_array_equal(indices, order)
         np.testing.assert_array_equal(values, np.take_along_axis(S, order, axis=1))
+
+
+def test_in_memory_cache_keeps_within_its_byte_budget():
+    cache = FeatureCache.in_memory(max_bytes=250)
+    a, b, c = (np.full(10, v, dtype=np.float64) for v in (1.0, 2.0, 3.0))   # 80 bytes each
+    for name, value in (("a", a), ("b", b), ("c", c)):
+        cache.put(name, {}, "x", value=value)
+    cache.put("d", {}, "x", value=np.zeros(40))                               # 320 bytes: not kept
+    assert cache.get("d", {}, "x") is None
+    np.testing.assert_array_equal(cache.get("c", {}, "x"), c)
+    cache.put("e", {}, "x", value=np.full(10, 4.0))                           # drops the oldest
+    assert cache.get("a", {}, "x") is None
+    np.testing.assert_array_equal(cache.get("b", {}, "x"), b)
+    np.testing.assert_array_equal(cache.get("e", {}, "x"), np.full(10, 4.0))

@@ -117,9 +117,13 @@ def run_audit(train: ImageDataset, holdout: ImageDataset, synthetic: ImageDatase
         The cross-validation protocol (:func:`synthprint.evaluation.cross_validate`).
     cache:
         Where similarity matrices are kept (a :class:`~synthprint.features.FeatureCache`);
-        default: in memory for this audit. Attacks that take a ``cache`` and were given none
-        get this one, so a matrix that several attacks (and the copy search) need is
-        computed once.
+        default: in memory for this audit (:meth:`~synthprint.features.FeatureCache.
+        in_memory`, at most 2 GiB). Attacks that take a ``cache`` and were given none get
+        this one, so a matrix that several attacks (and the copy search) need is computed
+        once. When an attack has computed the SSIM of every pair of real images, the copy
+        yardstick is read from it and is exact; otherwise it is searched for
+        (:func:`~synthprint.audit.copies.real_yardstick`: exact up to 1,000 real images,
+        pruned above).
 
     Returns
     -------

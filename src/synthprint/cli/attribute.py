@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import typer
 
+from synthprint._defaults import ATTRIBUTION_METHOD
 from synthprint.cli._app import command, console
 from synthprint.cli._common import (
     confusion_table,
@@ -15,7 +16,6 @@ from synthprint.cli._common import (
     methods_table,
     write_run_files,
 )
-from synthprint._defaults import ATTRIBUTION_METHOD
 from synthprint.errors import SynthprintError
 from synthprint.io import Role, labels_for, prepare_output_dir, read_labels_csv
 from synthprint.io.writers import atomic_write_text
@@ -168,11 +168,12 @@ def _record(train, test, method, seed, cv, test_table, test_data, classes, proba
                         {"method": method, "seed": seed, "test images": len(labels)})
     if cv is not None:
         record["metrics"].append(cv_block("train cross-validation", cv))
-        record["confusion"] = confusion_block("train CV confusion (rows: truth)", cv.pooled)
+        record["confusion"] = confusion_block("train CV confusion (rows: truth)", cv.pooled,
+                                             prefix="t")
     if test_table is not None:
         record["metrics"].append(metric_block("test (against --truth)", test_table))
-        record["confusion"] = (confusion_block("test confusion (rows: truth)", test_table)
-                               or record.get("confusion"))
+        record["confusion"] = (confusion_block("test confusion (rows: truth)", test_table,
+                                               prefix="t") or record.get("confusion"))
     confidence = proba.max(axis=1)
     order = np.argsort(confidence, kind="stable")[:16]
     record["uncertain"] = [{"name": test_data.names[i], "image": str(test_data.paths[i]),

@@ -7,9 +7,9 @@ from pathlib import Path
 import numpy as np
 import typer
 
+from synthprint._defaults import MEMBERSHIP_METHOD
 from synthprint.cli._app import command, console
 from synthprint.cli._common import CACHE_HELP, load_split_for, methods_table, write_run_files
-from synthprint._defaults import MEMBERSHIP_METHOD
 from synthprint.errors import SynthprintError
 from synthprint.io import (
     Role,

@@ -30,6 +30,9 @@ from synthprint.io.writers import atomic_write_bytes
 #: Bump when a feature's computation changes, so stale cache entries are never read.
 FEATURE_VERSION = "1"
 
+#: What :meth:`FeatureCache.in_memory` holds at most by default (bytes).
+DEFAULT_MEMORY_BYTES = 2 * 1024 ** 3
+
 
 def default_cache_dir() -> Path | None:
     """``$SYNTHPRINT_CACHE_DIR`` if set (and not empty), else ``None``: nothing is written
@@ -71,14 +74,18 @@ class FeatureCache:
         self.hits = 0
         self.misses = 0
         self._memory: dict[Path, np.ndarray] | None = None
+        self._max_bytes = 0
 
     @classmethod
-    def in_memory(cls) -> FeatureCache:
+    def in_memory(cls, max_bytes: int = DEFAULT_MEMORY_BYTES) -> FeatureCache:
         """A cache that keeps its arrays in this process only (nothing written to disk): for
         one run whose steps compute the same matrices, e.g. an audit's attacks. A hit
-        returns a copy, so callers may modify what they get."""
+        returns a copy, so callers may modify what they get. It holds at most ``max_bytes``
+        (default 2 GiB): storing more drops the oldest arrays first, and an array larger
+        than that is not kept (it is recomputed when asked for again)."""
         cache = cls(None)
         cache._memory = {}
+        cache._max_bytes = int(max_bytes)
         return cache
 
     @classmethod
@@ -134,7 +141,14 @@ class FeatureCache:
 
     def _store(self, path: Path, value: np.ndarray) -> None:
         if self._memory is not None:
-            self._memory[path] = np.array(value)
+            value = np.array(value)
+            if value.nbytes > self._max_bytes:
+                return
+            self._memory.pop(path, None)
+            while self._memory and (sum(a.nbytes for a in self._memory.values())
+                                    + value.nbytes > self._max_bytes):
+                self._memory.pop(next(iter(self._memory)))   # the oldest
+            self._memory[path] = value
             return
         buf = io.BytesIO()
         np.save(buf, np.asarray(value), allow_pickle=False)

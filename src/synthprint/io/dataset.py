@@ -234,7 +234,7 @@ class Benchmark:
         return labels_for(names, self.truth, self.layout.truth)
 
 
-@dataclass(frozen=True, repr=False)
+@dataclass(frozen=True, repr=False, eq=False)
 class MembershipData:
     """A subtask 1 train and test split as the membership methods take them.
 

@@ -88,9 +88,10 @@ class MembershipEstimator(BaseEstimator):
     Subclasses define :meth:`_context`, :meth:`_scores` and optionally :meth:`_fit_head`,
     :meth:`_rule`; their ``__init__`` takes at least ``metric`` ("kappa" or "f1": what the
     threshold maximises; ignored by methods with a rule), ``prior`` (None, or the assumed
-    share of used images among the images to label, in (0, 1)), ``cache`` (a
-    :class:`~synthprint.features.FeatureCache` for the similarity matrices, or None),
-    ``quiet`` (no progress bars) and, when the method is random, ``random_state``.
+    share of used images among the images to label, in (0, 1)) and, when the method is
+    random, ``random_state``; methods that compute similarity matrices also take ``cache``
+    (a :class:`~synthprint.features.FeatureCache`, or None) and ``quiet`` (no progress
+    bars), which :meth:`_pairwise` uses.
 
     Fitted attributes: ``generated_``, ``real_``, ``labels_`` (the inputs of :meth:`fit`),
     ``head_`` (the head fitted on all labelled images) and ``threshold_`` (the labelled

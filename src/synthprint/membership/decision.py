@@ -33,19 +33,29 @@ def metric_by_threshold(scores, labels, metric: str = "kappa"
     """``(candidates, values)``: the (U + 1,) :func:`candidate_thresholds` of ``scores`` (n,)
     and ``metric`` ("kappa" or "f1") of the labels ``scores > t`` against ``labels`` (n,) in
     {0, 1} for each of them, float64. O(n log n): the confusion counts of all thresholds
-    come from cumulative sums over the distinct scores. An undefined kappa (truth and labels
-    one and the same class) and an undefined F1 (no used image in either) count as 0."""
+    come from cumulative sums over the sorted scores. An undefined kappa (truth and labels
+    one and the same class) and an undefined F1 (no used image in either) count as 0.
+    Raises :class:`SynthprintError` on non-finite scores or labels other than 0 and 1."""
     if metric not in METRICS:
         raise SynthprintError(f"metric must be one of {', '.join(METRICS)}, got {metric!r}")
     s = np.asarray(scores, dtype=np.float64)
-    y = np.asarray(labels, dtype=np.float64)
-    levels, index = np.unique(s, return_inverse=True)
-    pos = np.bincount(index, weights=y, minlength=len(levels))
-    neg = np.bincount(index, weights=1.0 - y, minlength=len(levels))
-    # candidate i labels used the images whose score is one of levels[i:]
-    tp = np.r_[np.cumsum(pos[::-1])[::-1], 0.0]
-    fp = np.r_[np.cumsum(neg[::-1])[::-1], 0.0]
-    fn, tn = pos.sum() - tp, neg.sum() - fp
+    y = np.asarray(labels)
+    if s.shape != y.shape or s.ndim != 1:
+        raise SynthprintError(f"scores {s.shape} and labels {y.shape} must be equal 1-d arrays")
+    if not np.isfinite(s).all():
+        raise SynthprintError("scores must be finite numbers to choose a threshold; "
+                              f"{int((~np.isfinite(s)).sum())} are NaN or infinite")
+    if not np.isin(y, (0, 1)).all():
+        raise SynthprintError(f"labels must be 0 or 1, got {np.unique(y).tolist()}")
+    cands = candidate_thresholds(s)
+    order = np.argsort(s, kind="stable")
+    below_pos = np.r_[0.0, np.cumsum(y[order], dtype=np.float64)]
+    # images labelled used by candidate t: those with a score > t, i.e. sorted index >= k
+    k = np.searchsorted(s[order], cands, side="right")
+    n_pos = float(below_pos[-1])
+    tp = n_pos - below_pos[k]
+    fp = (len(s) - k) - tp
+    fn, tn = n_pos - tp, (len(s) - n_pos) - fp
     with np.errstate(divide="ignore", invalid="ignore"):
         if metric == "kappa":
             n = len(s)
@@ -54,7 +64,7 @@ def metric_by_threshold(scores, labels, metric: str = "kappa"
         else:
             den = 2 * tp + fp + fn
             values = np.where(den != 0, 2 * tp / den, 0.0)
-    return candidate_thresholds(s), values
+    return cands, values
 
 
 def best_threshold(scores, labels, metric: str = "kappa",
@@ -70,10 +80,7 @@ def best_threshold(scores, labels, metric: str = "kappa",
     undefined kappa counts as 0.
     """
     s = np.asarray(scores, dtype=np.float64)
-    y = np.asarray(labels).astype(np.int64)
-    if s.shape != y.shape or s.ndim != 1:
-        raise SynthprintError(f"scores {s.shape} and labels {y.shape} must be equal 1-d arrays")
-    cands, values = metric_by_threshold(s, y, metric)
+    cands, values = metric_by_threshold(s, labels, metric)
     is_best = values >= values.max() - 1e-12
     best = np.flatnonzero(is_best)
     k = int(best[(len(best) - 1) // 2])

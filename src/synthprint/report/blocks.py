@@ -38,7 +38,7 @@ def cv_curve(title: str, cv: CVResult) -> dict[str, Any] | None:
             "scores": np.asarray(cv.oof_scores).mean(axis=0).tolist()}
 
 
-def confusion_block(title: str, table: MetricTable, prefix: str = "t") -> dict[str, Any] | None:
+def confusion_block(title: str, table: MetricTable, prefix: str = "") -> dict[str, Any] | None:
     """A record ``confusion`` entry ({"labels", "matrix", "title"}, rows: truth) from a
     multi-class :class:`MetricTable`, or None when it has no confusion matrix. ``prefix``
     goes before each class label ("t" gives t1..t5)."""
