@@ -35,6 +35,77 @@ static void *xcalloc(size_t n, size_t size) { return calloc(n ? n : 1, size ? si
 #define HAVE_AVX2 1
 #define LDI(p) _mm256_loadu_si256((const __m256i *)(p))
 #define STI(p, v) _mm256_storeu_si256((__m256i *)(p), (v))
+
+/* The SSIM of 8 windows from their sums, as num * rcp: num = (2 m + c1)(2 cn cov + c2) with
+ * m = Sx Sy and cov = N Sxy - Sx Sy (exact integers), rcp = 1 / (q r) with q = qx + qy and
+ * r = rx + ry, from the 12-bit reciprocal and one Newton step (relative error ~1e-7). */
+typedef struct { __m256 two, c1, tcn, c2, one; } ssim_consts;
+
+static inline __attribute__((always_inline)) ssim_consts
+ssim_consts_of(float twocn, float fc1, float fc2)
+{
+    ssim_consts k = {_mm256_set1_ps(2.0f), _mm256_set1_ps(fc1), _mm256_set1_ps(twocn),
+                     _mm256_set1_ps(fc2), _mm256_set1_ps(1.0f)};
+    return k;
+}
+
+static inline __attribute__((always_inline)) __m256
+ssim_num(__m256i m, __m256i cov, const ssim_consts *k)
+{
+    __m256 a1 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(m), k->two, k->c1);
+    __m256 a2 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(cov), k->tcn, k->c2);
+    return _mm256_mul_ps(a1, a2);
+}
+
+static inline __attribute__((always_inline)) __m256
+ssim_rcp(__m256 q, __m256 r, const ssim_consts *k)
+{
+    __m256 d = _mm256_mul_ps(q, r);
+    __m256 rc = _mm256_rcp_ps(d);
+    return _mm256_fmadd_ps(rc, _mm256_fnmadd_ps(d, rc, k->one), rc);
+}
+
+/* The 8 windows' SSIM, num * rcp. Compute num before rcp: under -ffast-math the other order
+ * changes the float32 rounding (~1e-9), and the results would no longer be bit-identical to
+ * those the kernels were validated with. */
+static inline __attribute__((always_inline)) __m256
+ssim8(__m256i m, __m256i cov, __m256 q, __m256 r, const ssim_consts *k)
+{
+    __m256 num = ssim_num(m, cov, k);
+    return _mm256_mul_ps(num, ssim_rcp(q, r, k));
+}
+
+/* row_ssim8: the same for 8 pixels of one output row of a pair, from its window sums of
+ * N x*y (hv) and the two images' row maps: window sums (int16 pairs) s, q and r. */
+static inline __attribute__((always_inline)) __m256
+row_ssim8(__m256i hv, const int32_t *sx, const int32_t *sy, const float *qx, const float *qy,
+          const float *rx, const float *ry, const ssim_consts *k)
+{
+    __m256i m = _mm256_madd_epi16(LDI(sx), LDI(sy));
+    return ssim8(m, _mm256_sub_epi32(hv, m),
+                 _mm256_add_ps(_mm256_loadu_ps(qx), _mm256_loadu_ps(qy)),
+                 _mm256_add_ps(_mm256_loadu_ps(rx), _mm256_loadu_ps(ry)), k);
+}
+
+static inline __attribute__((always_inline)) float hsum8(__m256 v)
+{
+    __m128 lo = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    lo = _mm_add_ps(lo, _mm_movehl_ps(lo, lo));
+    lo = _mm_add_ss(lo, _mm_shuffle_ps(lo, lo, 1));
+    return _mm_cvtss_f32(lo);
+}
+
+/* Pointers to the ni images X[ii[a]] followed by the nj images Y[jj[b]] (free() it). */
+static const uint8_t **gather_images(const uint8_t *X, int64_t ni, const int64_t *ii,
+                                     const uint8_t *Y, int64_t nj, const int64_t *jj,
+                                     int H, int W)
+{
+    const uint8_t **im = xcalloc(ni + nj, sizeof(uint8_t *));
+    if (!im) return NULL;
+    for (int64_t a = 0; a < ni; a++) im[a] = X + ii[a] * (int64_t)H * W;
+    for (int64_t b = 0; b < nj; b++) im[ni + b] = Y + jj[b] * (int64_t)H * W;
+    return im;
+}
 #endif
 
 /* Sum over one output row of the SSIM map of one pair (u8 kernel). cp: the pair's column
@@ -48,9 +119,7 @@ pair_row(const int32_t *RESTRICT cp, const int32_t *RESTRICT sx, const int32_t *
 {
 #ifdef HAVE_AVX2
     const __m256i vN = _mm256_set1_epi32(N);
-    const __m256 v2 = _mm256_set1_ps(2.0f), vtc = _mm256_set1_ps(twocn);
-    const __m256 vc1 = _mm256_set1_ps(fc1), vc2 = _mm256_set1_ps(fc2);
-    const __m256 one = _mm256_set1_ps(1.0f);
+    const ssim_consts sc = ssim_consts_of(twocn, fc1, fc2);
     __m256 acc = _mm256_setzero_ps();
     for (int c = 0; c < Wp; c += 8) {
         __m256i h = LDI((cp + c));
@@ -59,13 +128,8 @@ pair_row(const int32_t *RESTRICT cp, const int32_t *RESTRICT sx, const int32_t *
         __m256i m = _mm256_mullo_epi32(LDI((sx + c)),
                                        LDI((sy + c)));
         __m256i cov = _mm256_sub_epi32(_mm256_mullo_epi32(h, vN), m);
-        __m256 a1 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(m), v2, vc1);
-        __m256 a2 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(cov), vtc, vc2);
-        __m256 d = _mm256_mul_ps(_mm256_add_ps(_mm256_loadu_ps(qx + c), _mm256_loadu_ps(qy + c)),
-                                 _mm256_add_ps(_mm256_loadu_ps(rx + c), _mm256_loadu_ps(ry + c)));
-        __m256 r = _mm256_rcp_ps(d);                       /* 12 bits, then one Newton step */
-        r = _mm256_fmadd_ps(r, _mm256_fnmadd_ps(d, r, one), r);
-        __m256 sv = _mm256_mul_ps(_mm256_mul_ps(a1, a2), r);
+        __m256 sv = ssim8(m, cov, _mm256_add_ps(_mm256_loadu_ps(qx + c), _mm256_loadu_ps(qy + c)),
+                          _mm256_add_ps(_mm256_loadu_ps(rx + c), _mm256_loadu_ps(ry + c)), &sc);
         if (c + 8 > Wo) {
             const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
             __m256i keep = _mm256_cmpgt_epi32(_mm256_set1_epi32(Wo - c), lane);
@@ -73,10 +137,7 @@ pair_row(const int32_t *RESTRICT cp, const int32_t *RESTRICT sx, const int32_t *
         }
         acc = _mm256_add_ps(acc, sv);
     }
-    __m128 lo = _mm_add_ps(_mm256_castps256_ps128(acc), _mm256_extractf128_ps(acc, 1));
-    lo = _mm_add_ps(lo, _mm_movehl_ps(lo, lo));
-    lo = _mm_add_ss(lo, _mm_shuffle_ps(lo, lo, 1));
-    return _mm_cvtss_f32(lo);
+    return hsum8(acc);
 #else
     (void)Wp;
     float acc = 0.0f;
@@ -158,9 +219,8 @@ static int ssim_u8_block_w7(const uint8_t **img, int64_t ni, int64_t nj, int H, 
     const double NN = (double)N * N;
     const __m256 vc1h = _mm256_set1_ps((float)(C1 * NN / 2));
     const __m256 vc2h = _mm256_set1_ps((float)(C2 * NN / 2));
-    const __m256 vc1 = _mm256_set1_ps((float)(C1 * NN)), vc2 = _mm256_set1_ps((float)(C2 * NN));
-    const __m256 vtc = _mm256_set1_ps((float)(2.0 * cn)), vcn = _mm256_set1_ps((float)cn);
-    const __m256 v2 = _mm256_set1_ps(2.0f), one = _mm256_set1_ps(1.0f);
+    const __m256 vcn = _mm256_set1_ps((float)cn);
+    const ssim_consts sc = ssim_consts_of((float)(2.0 * cn), (float)(C1 * NN), (float)(C2 * NN));
     const __m256i pm = _mm256_set1_epi32((int32_t)0xFFFF0001); /* int16 pair (1, -1) */
     const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
     const __m256i keep = _mm256_cmpgt_epi32(_mm256_set1_epi32(Wo - (W - 8)), lane);
@@ -251,17 +311,8 @@ static int ssim_u8_block_w7(const uint8_t **img, int64_t ni, int64_t nj, int H, 
                             _mm256_madd_epi16(LDI(zx + 8), LDI(zy + 8)));
                 for (int c = 0; c < W; c += 8) {
                     __m256i hv = LDI((h + c));
-                    __m256i m = _mm256_madd_epi16(LDI((sx + c)),
-                                                  LDI((sy + c)));
-                    __m256i cov = _mm256_sub_epi32(hv, m);
-                    __m256 a1 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(m), v2, vc1);
-                    __m256 a2 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(cov), vtc, vc2);
-                    __m256 d = _mm256_mul_ps(
-                        _mm256_add_ps(_mm256_loadu_ps(qx + c), _mm256_loadu_ps(qy + c)),
-                        _mm256_add_ps(_mm256_loadu_ps(rx + c), _mm256_loadu_ps(ry + c)));
-                    __m256 rc = _mm256_rcp_ps(d);             /* 12 bits, then one Newton step */
-                    rc = _mm256_fmadd_ps(rc, _mm256_fnmadd_ps(d, rc, one), rc);
-                    __m256 sv = _mm256_mul_ps(_mm256_mul_ps(a1, a2), rc);
+                    __m256 sv = row_ssim8(hv, sx + c, sy + c, qx + c, qy + c, rx + c, ry + c,
+                                          &sc);
                     if (c == W - 8) sv = _mm256_and_ps(sv, _mm256_castsi256_ps(keep));
                     acc = _mm256_add_ps(acc, sv);
                     if (!last) {
@@ -269,10 +320,7 @@ static int ssim_u8_block_w7(const uint8_t **img, int64_t ni, int64_t nj, int H, 
                         STI(h + c, _mm256_add_epi32(hv, w7_step(&wp, d2)));
                     }
                 }
-                __m128 lo = _mm_add_ps(_mm256_castps256_ps128(acc), _mm256_extractf128_ps(acc, 1));
-                lo = _mm_add_ps(lo, _mm_movehl_ps(lo, lo));
-                lo = _mm_add_ss(lo, _mm_shuffle_ps(lo, lo, 1));
-                total[p] += _mm_cvtss_f32(lo);
+                total[p] += hsum8(acc);
             }
         }
     }
@@ -305,9 +353,8 @@ static int ssim_u8_rows_w7(const uint8_t **img, int64_t ni, int64_t nj, int H, i
     const double NN = (double)N * N;
     const __m256 vc1h = _mm256_set1_ps((float)(C1 * NN / 2));
     const __m256 vc2h = _mm256_set1_ps((float)(C2 * NN / 2));
-    const __m256 vc1 = _mm256_set1_ps((float)(C1 * NN)), vc2 = _mm256_set1_ps((float)(C2 * NN));
-    const __m256 vtc = _mm256_set1_ps((float)(2.0 * cn)), vcn = _mm256_set1_ps((float)cn);
-    const __m256 v2f = _mm256_set1_ps(2.0f), one = _mm256_set1_ps(1.0f);
+    const __m256 vcn = _mm256_set1_ps((float)cn);
+    const ssim_consts sc = ssim_consts_of((float)(2.0 * cn), (float)(C1 * NN), (float)(C2 * NN));
     const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
     const __m256i keep = _mm256_cmpgt_epi32(_mm256_set1_epi32(Wo - (W - 8)), lane);
     int64_t nrows = 0;
@@ -370,24 +417,12 @@ static int ssim_u8_rows_w7(const uint8_t **img, int64_t ni, int64_t nj, int H, i
                             LDI((zy + k * Wz + c + 8))));
                     __m256i hv = win7(vp, vn);
                     vp = vn;
-                    __m256i m = _mm256_madd_epi16(LDI((sx + c)),
-                                                  LDI((sy + c)));
-                    __m256i cov = _mm256_sub_epi32(hv, m);
-                    __m256 a1 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(m), v2f, vc1);
-                    __m256 a2 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(cov), vtc, vc2);
-                    __m256 d = _mm256_mul_ps(
-                        _mm256_add_ps(_mm256_loadu_ps(qx + c), _mm256_loadu_ps(qy + c)),
-                        _mm256_add_ps(_mm256_loadu_ps(rx + c), _mm256_loadu_ps(ry + c)));
-                    __m256 rc = _mm256_rcp_ps(d);
-                    rc = _mm256_fmadd_ps(rc, _mm256_fnmadd_ps(d, rc, one), rc);
-                    __m256 sv = _mm256_mul_ps(_mm256_mul_ps(a1, a2), rc);
+                    __m256 sv = row_ssim8(hv, sx + c, sy + c, qx + c, qy + c, rx + c, ry + c,
+                                          &sc);
                     if (c == W - 8) sv = _mm256_and_ps(sv, _mm256_castsi256_ps(keep));
                     acc = _mm256_add_ps(acc, sv);
                 }
-                __m128 lo = _mm_add_ps(_mm256_castps256_ps128(acc), _mm256_extractf128_ps(acc, 1));
-                lo = _mm_add_ps(lo, _mm_movehl_ps(lo, lo));
-                lo = _mm_add_ss(lo, _mm_shuffle_ps(lo, lo, 1));
-                total[a * nj + b] += _mm_cvtss_f32(lo);
+                total[a * nj + b] += hsum8(acc);
             }
         }
     }
@@ -404,10 +439,8 @@ int ssim_u8_block(const uint8_t *RESTRICT X, int64_t ni, const int64_t *RESTRICT
 {
 #ifdef HAVE_AVX2
     if (w == 7 && W % 8 == 0 && W >= 16) {
-        const uint8_t **im = xcalloc(ni + nj, sizeof(uint8_t *));
+        const uint8_t **im = gather_images(X, ni, ii, Y, nj, jj, H, W);
         if (!im) return -1;
-        for (int64_t a = 0; a < ni; a++) im[a] = X + ii[a] * (int64_t)H * W;
-        for (int64_t b = 0; b < nj; b++) im[ni + b] = Y + jj[b] * (int64_t)H * W;
         int rc = ssim_u8_block_w7(im, ni, nj, H, W, cn, C1, C2, mask, out);
         free(im);
         return rc;
@@ -669,10 +702,8 @@ int ssim_u8_rows_block(const uint8_t *RESTRICT X, int64_t ni, const int64_t *RES
 {
 #ifdef HAVE_AVX2
     if (w == 7 && W % 8 == 0 && W >= 16 && step >= 1) {
-        const uint8_t **im = xcalloc(ni + nj, sizeof(uint8_t *));
+        const uint8_t **im = gather_images(X, ni, ii, Y, nj, jj, H, W);
         if (!im) return -1;
-        for (int64_t a = 0; a < ni; a++) im[a] = X + ii[a] * (int64_t)H * W;
-        for (int64_t b = 0; b < nj; b++) im[ni + b] = Y + jj[b] * (int64_t)H * W;
         int rc = ssim_u8_rows_w7(im, ni, nj, H, W, step, cn, C1, C2, out);
         free(im);
         return rc;
@@ -743,9 +774,7 @@ int ssim_u8_grid_block(const uint8_t *RESTRICT X, int64_t ni, const int64_t *RES
 #ifdef HAVE_AVX2
                 const __m256i vs = _mm256_set1_epi32(s);
                 const __m256 vqa = _mm256_set1_ps(qa), vra = _mm256_set1_ps(ra);
-                const __m256 v2 = _mm256_set1_ps(2.0f), vc1 = _mm256_set1_ps(fc1);
-                const __m256 vc2 = _mm256_set1_ps(fc2), vtc = _mm256_set1_ps(twocn);
-                const __m256 one = _mm256_set1_ps(1.0f);
+                const ssim_consts sc = ssim_consts_of(twocn, fc1, fc2);
                 int64_t b = 0;
                 for (; b + 32 <= njp; b += 32) {
                     __m256i c0v = _mm256_setzero_si256(), c1v = c0v, c2v = c0v, c3v = c0v;
@@ -761,15 +790,11 @@ int ssim_u8_grid_block(const uint8_t *RESTRICT X, int64_t ni, const int64_t *RES
                     for (int u = 0; u < 4; u++) {
                         const int64_t o = b + 8 * u;
                         __m256i m = _mm256_madd_epi16(vs, LDI((sb + o)));
-                        __m256 a1 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(m), v2, vc1);
-                        __m256 cov = _mm256_cvtepi32_ps(_mm256_sub_epi32(cv[u], m));
-                        __m256 a2 = _mm256_fmadd_ps(cov, vtc, vc2);
-                        __m256 d = _mm256_mul_ps(_mm256_add_ps(vqa, _mm256_loadu_ps(qb + o)),
-                                                 _mm256_add_ps(vra, _mm256_loadu_ps(rb + o)));
-                        __m256 rc = _mm256_rcp_ps(d);
-                        rc = _mm256_fmadd_ps(rc, _mm256_fnmadd_ps(d, rc, one), rc);
-                        _mm256_storeu_ps(ac + o, _mm256_fmadd_ps(_mm256_mul_ps(a1, a2), rc,
-                                                                 _mm256_loadu_ps(ac + o)));
+                        __m256 rc = ssim_rcp(_mm256_add_ps(vqa, _mm256_loadu_ps(qb + o)),
+                                             _mm256_add_ps(vra, _mm256_loadu_ps(rb + o)), &sc);
+                        _mm256_storeu_ps(ac + o, _mm256_fmadd_ps(
+                            ssim_num(m, _mm256_sub_epi32(cv[u], m), &sc), rc,
+                            _mm256_loadu_ps(ac + o)));
                     }
                 }
                 for (; b < njp; b += 8) {
@@ -779,15 +804,10 @@ int ssim_u8_grid_block(const uint8_t *RESTRICT X, int64_t ni, const int64_t *RES
                                                   _mm256_set1_epi32((int32_t)ap[k]),
                                               LDI((bp + k * njp + b))));
                     __m256i m = _mm256_madd_epi16(vs, LDI((sb + b)));
-                    __m256 a1 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(m), v2, vc1);
-                    __m256 cov = _mm256_cvtepi32_ps(_mm256_sub_epi32(cv, m));
-                    __m256 a2 = _mm256_fmadd_ps(cov, vtc, vc2);
-                    __m256 d = _mm256_mul_ps(_mm256_add_ps(vqa, _mm256_loadu_ps(qb + b)),
-                                             _mm256_add_ps(vra, _mm256_loadu_ps(rb + b)));
-                    __m256 rc = _mm256_rcp_ps(d);
-                    rc = _mm256_fmadd_ps(rc, _mm256_fnmadd_ps(d, rc, one), rc);
-                    _mm256_storeu_ps(ac + b, _mm256_fmadd_ps(_mm256_mul_ps(a1, a2), rc,
-                                                             _mm256_loadu_ps(ac + b)));
+                    __m256 rc = ssim_rcp(_mm256_add_ps(vqa, _mm256_loadu_ps(qb + b)),
+                                         _mm256_add_ps(vra, _mm256_loadu_ps(rb + b)), &sc);
+                    _mm256_storeu_ps(ac + b, _mm256_fmadd_ps(
+                        ssim_num(m, _mm256_sub_epi32(cv, m), &sc), rc, _mm256_loadu_ps(ac + b)));
                 }
 #else
                 for (int64_t b = 0; b < nj; b++) {
