@@ -10,7 +10,7 @@ Usage: python bench/audit_scale.py [--bench ../shared/bench] [--attacks default]
 
 from __future__ import annotations
 
-import argparse
+import _args
 import json
 import subprocess
 import sys
@@ -24,9 +24,7 @@ N_TRAIN, N_HOLDOUT, N_SYNTHETIC = 500, 500, 5000
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--bench", type=Path,
-                    default=Path(__file__).resolve().parents[2] / "shared" / "bench")
+    ap = _args.parser(__doc__.splitlines()[0])
     ap.add_argument("--attacks", default="default")
     args = ap.parse_args()
     gen = sorted(args.bench.glob("st1-*/*/generated/*.png"))

@@ -10,7 +10,7 @@ Each load runs in a fresh subprocess so that peak memory is measured per load.
 
 from __future__ import annotations
 
-import argparse
+import _args
 import json
 import os
 import subprocess
@@ -30,9 +30,7 @@ print(json.dumps({"n": len(ds), "wall_s": wall, "peak_rss": peak, "raw": ds.imag
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--bench", type=Path,
-                    default=Path(__file__).resolve().parents[2] / "shared" / "bench")
+    ap = _args.parser(__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=25_000)
     args = ap.parse_args()
     sources = sorted(args.bench.glob("*/*/*/*.png")) + sorted(args.bench.glob("*/*/*/*/*.png"))

@@ -16,7 +16,7 @@ Usage: python bench/membership.py [--bench ../shared/bench] [--datasets st1-gan,
 
 from __future__ import annotations
 
-import argparse
+import _args
 import csv
 import json
 import time
@@ -25,7 +25,7 @@ from pathlib import Path
 from synthprint.evaluation import binary_metrics, roc_auc_difference
 from synthprint.evaluation.membership_run import run_membership
 from synthprint.io import Role, load_benchmark, membership_data
-from synthprint.membership import DEFAULT_METHOD, METHODS, make_method
+from synthprint.membership import DEFAULT_METHOD, make_method
 from synthprint.membership.decision import NO_SIGNAL_POLICIES
 
 COLUMNS = (("kappa", "kappa"), ("f1", "F1"), ("accuracy", "acc"), ("roc_auc", "AUC"),
@@ -83,11 +83,7 @@ def compare_with_default(rows: list[dict], n_boot: int) -> list[tuple]:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--bench", type=Path,
-                    default=Path(__file__).resolve().parents[2] / "shared" / "bench")
-    ap.add_argument("--datasets", default="st1-memorize,st1-diffusion,st1-gan")
-    ap.add_argument("--methods", default=",".join(METHODS))
+    ap = _args.parser(__doc__.splitlines()[0], membership=True)
     ap.add_argument("--repeats", type=int, default=2)
     ap.add_argument("--n-boot", type=int, default=1000)
     ap.add_argument("--when-no-signal", default="all-used", choices=NO_SIGNAL_POLICIES,

@@ -27,7 +27,7 @@ Usage: python bench/membership_resample.py [--bench ../shared/bench]
 
 from __future__ import annotations
 
-import argparse
+import _args
 import csv
 import json
 import shlex
@@ -40,7 +40,7 @@ from rich.progress import Progress
 
 from synthprint.evaluation import cohen_kappa, roc_auc
 from synthprint.io import Role, load_benchmark, membership_data
-from synthprint.membership import DEFAULT_METHOD, METHODS, make_method
+from synthprint.membership import DEFAULT_METHOD, make_method
 
 
 def stratified_draws(y: np.ndarray, n_train: dict[int, int], draws: int, seed: int):
@@ -103,11 +103,7 @@ def summarize(rows: list[dict]) -> list[dict]:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--bench", type=Path,
-                    default=Path(__file__).resolve().parents[2] / "shared" / "bench")
-    ap.add_argument("--datasets", default="st1-memorize,st1-diffusion,st1-gan")
-    ap.add_argument("--methods", default=",".join(METHODS))
+    ap = _args.parser(__doc__.splitlines()[0], membership=True)
     ap.add_argument("--draws", type=int, default=50)
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args()

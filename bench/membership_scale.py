@@ -11,7 +11,7 @@ Usage: python bench/membership_scale.py [--bench ../shared/bench] [--method auto
 
 from __future__ import annotations
 
-import argparse
+import _args
 import json
 import os
 import subprocess
@@ -28,9 +28,7 @@ def _link(sources: list[Path], folder: Path, prefix: str, n: int) -> None:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--bench", type=Path,
-                    default=Path(__file__).resolve().parents[2] / "shared" / "bench")
+    ap = _args.parser(__doc__.splitlines()[0])
     ap.add_argument("--method", default="auto", help="method names, comma-separated, or all")
     args = ap.parse_args()
     from synthprint.membership import METHODS

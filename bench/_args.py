@@ -1,0 +1,25 @@
+"""Command-line pieces the bench scripts share (imported as ``_args``: the scripts run with
+bench/ on sys.path)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+#: The simulated benchmarks, beside the project checkout.
+DEFAULT_BENCH = Path(__file__).resolve().parents[2] / "shared" / "bench"
+ST1_DATASETS = "st1-memorize,st1-diffusion,st1-gan"
+
+
+def parser(description: str, *, membership: bool = False) -> argparse.ArgumentParser:
+    """An argument parser with ``--bench`` (the benchmarks folder); with ``membership``,
+    also ``--datasets`` (comma-separated, every st1-* by default) and ``--methods``
+    (comma-separated membership methods, all by default)."""
+    ap = argparse.ArgumentParser(description=description)
+    ap.add_argument("--bench", type=Path, default=DEFAULT_BENCH)
+    if membership:
+        from synthprint.membership import METHODS
+
+        ap.add_argument("--datasets", default=ST1_DATASETS)
+        ap.add_argument("--methods", default=",".join(METHODS))
+    return ap
