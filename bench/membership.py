@@ -11,7 +11,7 @@ function the CLI calls. Prints one markdown table and
 writes bench/out/membership.csv and .json.
 
 Usage: python bench/membership.py [--bench ../shared/bench] [--datasets st1-gan,...]
-       [--methods auto,...] [--repeats 2] [--n-boot 1000]
+       [--methods auto,...] [--repeats 2] [--n-boot 1000] [--when-no-signal all-used]
 """
 
 from __future__ import annotations
@@ -19,6 +19,8 @@ from __future__ import annotations
 import _args
 import csv
 import json
+import shlex
+import sys
 import time
 from pathlib import Path
 
@@ -99,8 +101,8 @@ def main() -> None:
                      + [_fmt(r["cv"], n) for n, _ in COLUMNS]
                      + [_fmt(r["test"], n) for n, _ in COLUMNS]
                      + [f"{r['own_kappa']:.3f}", f"{r['wall_s']:.0f}"])
-    print(f"\n`python bench/membership.py --repeats {args.repeats} --n-boot {args.n_boot} "
-          f"--when-no-signal {args.when_no_signal}` (test labels as the CLI writes them)\n")
+    print(f"\n`python bench/membership.py {shlex.join(sys.argv[1:])}`".replace(" `", "`")
+          + " (test labels as the CLI writes them)\n")
     print("| " + " | ".join(head) + " |\n|" + "---|" * len(head))
     for cells in table:
         print("| " + " | ".join(cells) + " |")

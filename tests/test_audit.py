@@ -142,7 +142,7 @@ def test_the_audit_computes_each_similarity_matrix_once(audit_folders, monkeypat
     attacks = {n: (lambda n=n: make_method(n)) for n in AUDIT_ATTACKS}
     result = run_audit(train, holdout, synth, attacks, n_splits=2, n_repeats=1, n_boot=50,
                        quiet=True)
-    assert len(computed) == len(set(computed))
+    assert len(computed) == len(set(computed)) == 8   # 8 distinct matrices (bench/RESULTS.md)
     assert ("ssim", 0) in {c[:2] for c in computed}
     assert set(result.risk["name"][:3]) == {"train_1.png", "train_2.png", "train_3.png"}
     # the yardstick is read from the real x real matrix an attack computed: exact
