@@ -69,12 +69,12 @@ class FeatureCache:
     hits, misses : counts of :meth:`get` calls that found / did not find an entry.
     """
 
-    def __init__(self, directory: str | Path | None = None, *, enabled: bool = True):
-        self.directory = Path(directory) if (directory is not None and enabled) else None
+    def __init__(self, directory: str | Path | None = None):
+        self.directory = Path(directory) if directory is not None else None
+        self._store: _DiskStore | _MemoryStore | None = \
+            _DiskStore(self.directory) if self.directory is not None else None
         self.hits = 0
         self.misses = 0
-        self._memory: dict[Path, np.ndarray] | None = None
-        self._max_bytes = 0
 
     @classmethod
     def in_memory(cls, max_bytes: int = DEFAULT_MEMORY_BYTES) -> FeatureCache:
@@ -84,8 +84,7 @@ class FeatureCache:
         (default 2 GiB): storing more drops the oldest arrays first, and an array larger
         than that is not kept (it is recomputed when asked for again)."""
         cache = cls(None)
-        cache._memory = {}
-        cache._max_bytes = int(max_bytes)
+        cache._store = _MemoryStore(int(max_bytes))
         return cache
 
     @classmethod
@@ -101,11 +100,11 @@ class FeatureCache:
 
     @property
     def enabled(self) -> bool:
-        return self.directory is not None or self._memory is not None
+        return self._store is not None
 
     def __repr__(self) -> str:
-        if self._memory is not None:
-            return f"FeatureCache.in_memory()  # {len(self._memory)} arrays"
+        if isinstance(self._store, _MemoryStore):
+            return f"FeatureCache.in_memory()  # {len(self._store.arrays)} arrays"
         return f"FeatureCache({str(self.directory) if self.directory else None!r})"
 
     def key(self, name: str, params: dict, *inputs: np.ndarray | str) -> str:
@@ -119,52 +118,27 @@ class FeatureCache:
             h.update(b"|" + _token(x).encode())
         return h.hexdigest()
 
-    def _path(self, name: str, key: str) -> Path:
-        safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
-        return (self.directory or Path()) / safe / key[:2] / f"{key}.npy"
-
-    def _load(self, path: Path) -> np.ndarray | None:
-        """The array stored at ``path``, or ``None`` (counted as a miss) when absent or bad."""
-        if self._memory is not None:
-            value = self._memory.get(path)
-            value = None if value is None else value.copy()
-        else:
-            try:
-                value = np.load(path, allow_pickle=False)
-            except (OSError, ValueError, EOFError):
-                value = None
+    def _load(self, name: str, key: str) -> np.ndarray | None:
+        """The stored array, or ``None``; counted as a hit or a miss."""
+        assert self._store is not None
+        value = self._store.load(name, key)
         if value is None:
             self.misses += 1
         else:
             self.hits += 1
         return value
 
-    def _store(self, path: Path, value: np.ndarray) -> None:
-        if self._memory is not None:
-            value = np.array(value)
-            if value.nbytes > self._max_bytes:
-                return
-            self._memory.pop(path, None)
-            while self._memory and (sum(a.nbytes for a in self._memory.values())
-                                    + value.nbytes > self._max_bytes):
-                self._memory.pop(next(iter(self._memory)))   # the oldest
-            self._memory[path] = value
-            return
-        buf = io.BytesIO()
-        np.save(buf, np.asarray(value), allow_pickle=False)
-        atomic_write_bytes(path, buf.getvalue(), force=True)
-
     def get(self, name: str, params: dict, *inputs: np.ndarray | str) -> np.ndarray | None:
         """The stored array, or ``None`` (a miss; also when disabled or the file is bad)."""
         if not self.enabled:
             return None
-        return self._load(self._path(name, self.key(name, params, *inputs)))
+        return self._load(name, self.key(name, params, *inputs))
 
     def put(self, name: str, params: dict, *inputs: np.ndarray | str,
             value: np.ndarray) -> None:
         """Store ``value`` (a numeric array) under the key; a no-op when disabled."""
-        if self.enabled:
-            self._store(self._path(name, self.key(name, params, *inputs)), value)
+        if self._store is not None:
+            self._store.save(name, self.key(name, params, *inputs), value)
 
     def per_image(self, images: np.ndarray, name: str, params: dict,
                   compute: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
@@ -175,13 +149,59 @@ class FeatureCache:
         two folders or runs are computed once.
         """
         images = np.asarray(images)
-        if not self.enabled or not len(images):
+        if self._store is None or not len(images):
             return np.asarray(compute(images))
-        paths = [self._path(name, self.key(name, params, content_hash(im))) for im in images]
-        found = [self._load(path) for path in paths]
+        keys = [self.key(name, params, content_hash(im)) for im in images]
+        found = [self._load(name, k) for k in keys]
         todo = [i for i, f in enumerate(found) if f is None]
         if todo:
             for i, value in zip(todo, np.asarray(compute(images[todo]))):
-                self._store(paths[i], value)
+                self._store.save(name, keys[i], value)
                 found[i] = value
         return np.stack(found)  # type: ignore[arg-type]
+
+
+class _DiskStore:
+    """``.npy`` files under ``directory/<name>/<key[:2]>/<key>.npy``, written atomically."""
+
+    def __init__(self, directory: Path):
+        self.directory = directory
+
+    def path(self, name: str, key: str) -> Path:
+        safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
+        return self.directory / safe / key[:2] / f"{key}.npy"
+
+    def load(self, name: str, key: str) -> np.ndarray | None:
+        try:
+            return np.load(self.path(name, key), allow_pickle=False)
+        except (OSError, ValueError, EOFError):
+            return None
+
+    def save(self, name: str, key: str, value: np.ndarray) -> None:
+        buf = io.BytesIO()
+        np.save(buf, np.asarray(value), allow_pickle=False)
+        atomic_write_bytes(self.path(name, key), buf.getvalue(), force=True)
+
+
+class _MemoryStore:
+    """Arrays in a dict, oldest first, at most ``max_bytes`` in all."""
+
+    def __init__(self, max_bytes: int):
+        self.max_bytes = max_bytes
+        self.arrays: dict[tuple[str, str], np.ndarray] = {}
+        self.nbytes = 0
+
+    def load(self, name: str, key: str) -> np.ndarray | None:
+        value = self.arrays.get((name, key))
+        return None if value is None else value.copy()
+
+    def save(self, name: str, key: str, value: np.ndarray) -> None:
+        value = np.array(value)
+        if value.nbytes > self.max_bytes:
+            return
+        old = self.arrays.pop((name, key), None)
+        self.nbytes -= 0 if old is None else old.nbytes
+        while self.arrays and self.nbytes + value.nbytes > self.max_bytes:
+            self.nbytes -= self.arrays.pop(next(iter(self.arrays))).nbytes   # the oldest
+        self.arrays[(name, key)] = value
+        self.nbytes += value.nbytes
