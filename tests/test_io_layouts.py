@@ -213,4 +213,7 @@ def test_membership_data_gathers_the_arrays_the_methods_take():
     assert d.labels.dtype == np.int64 and set(d.labels.tolist()) == {0, 1}
     assert [b.test.names[i] for i in d.unknown][0] == "real_unknown_0001.png"
     np.testing.assert_array_equal(d.test_real, b.test.images[d.unknown])
+    assert d.generated_names[0] == b.train.names[b.train.indices(Role.GENERATED)[0]]
+    assert d.generated_paths[-1] == b.test.paths[b.test.indices(Role.GENERATED)[-1]]
+    assert len(d.generated_names) == len(d.generated_paths) == len(d.generated)
     assert "labelled real=" in repr(d)

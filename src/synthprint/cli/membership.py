@@ -12,7 +12,6 @@ from synthprint.cli._app import command, console
 from synthprint.cli._common import CACHE_HELP, load_split_for, methods_table, write_run_files
 from synthprint.errors import SynthprintError
 from synthprint.io import (
-    Role,
     labels_for,
     membership_data,
     prepare_output_dir,
@@ -126,17 +125,15 @@ def membership(
         record["curves"].append({"title": "test", "y_true": y_test, "scores": scores})
     record["verdict"] = f"{NO_SIGNAL}; {labels_note}." if no_signal else None
     order = np.argsort(-scores, kind="stable")[:12]
-    near_ssim, near_idx = topk(te.images[unk[order]], generated, min(3, len(generated)),
+    near_ssim, near_idx = topk(data.test_real[order], generated, min(3, len(generated)),
                                "ssim", cache=cache, quiet=True)
-    gen_idx = np.concatenate([tr.indices(Role.GENERATED), te.indices(Role.GENERATED)])
-    gen_split = [tr] * len(tr.indices(Role.GENERATED)) + [te] * len(te.indices(Role.GENERATED))
     gallery = []
     for values, best, i in zip(near_ssim, near_idx, order):
         gallery.append({
             "name": names[i], "image": str(te.paths[unk[i]]), "score": float(scores[i]),
             "caption": f"score {scores[i]:.3f}, label {int(labels[i])}",
-            "matches": [{"name": gen_split[j].names[gen_idx[j]],
-                         "image": str(gen_split[j].paths[gen_idx[j]]),
+            "matches": [{"name": data.generated_names[j],
+                         "image": str(data.generated_paths[j]),
                          "similarity": float(v)} for v, j in zip(values, best)]})
     record["gallery"] = gallery
     record["table"] = {"file": "scores.csv", "sort": "score"}

@@ -20,6 +20,7 @@ from synthprint.io.layouts import (
     FolderSpec,
     Layout,
     Role,
+    check_folder,
     detect_layout,
     natural_key,
 )
@@ -189,9 +190,7 @@ def load_folder(folder: str | Path, role: Role, label: int = UNKNOWN_LABEL, *,
     For inputs that are not challenge splits, e.g. an audit's training, holdout and synthetic
     folders. Same decoding rules and errors as :func:`load_split`.
     """
-    root = Path(folder).expanduser()
-    if not root.is_dir():
-        raise SynthprintError(f"{root}: folder not found; expected a folder of images")
+    root = check_folder(folder)
     layout = Layout("folder-" + role.value, root, (FolderSpec(root, role, label),))
     return load_split(layout, resize=resize, workers=workers, quiet=quiet)
 
@@ -241,7 +240,8 @@ class MembershipData:
     generated: (G, H, W) uint8, every generated image, the train split's then the test's;
     real: (R, H, W) uint8, the labelled real images of the train split (layout order);
     labels: (R,) int64, 1 used, 0 not used; unknown: (T,) int64 indices into the test split
-    of its real images to label; test_real: (T, H, W) uint8, their pixels.
+    of its real images to label; test_real: (T, H, W) uint8, their pixels;
+    generated_names, generated_paths: the file of each generated image (length G).
     """
 
     generated: np.ndarray
@@ -249,6 +249,8 @@ class MembershipData:
     labels: np.ndarray
     unknown: np.ndarray
     test_real: np.ndarray
+    generated_names: list[str]
+    generated_paths: list[Path]
 
     def __repr__(self) -> str:
         return (f"MembershipData(generated={len(self.generated)}, labelled real="
@@ -260,11 +262,12 @@ def membership_data(train: ImageDataset, test: ImageDataset) -> MembershipData:
     """The arrays of a subtask 1 ``train`` and ``test`` split (:class:`MembershipData`)."""
     labelled = train.indices(Role.REAL_USED, Role.REAL_NOT_USED)
     unknown = test.indices(Role.REAL_UNKNOWN)
-    generated = np.concatenate([train.images[train.indices(Role.GENERATED)],
-                                test.images[test.indices(Role.GENERATED)]])
-    return MembershipData(generated, train.images[labelled],
-                          train.labels[labelled].astype(np.int64), unknown,
-                          test.images[unknown])
+    splits = [(split, split.indices(Role.GENERATED)) for split in (train, test)]
+    return MembershipData(
+        np.concatenate([split.images[g] for split, g in splits]), train.images[labelled],
+        train.labels[labelled].astype(np.int64), unknown, test.images[unknown],
+        [split.names[i] for split, g in splits for i in g],
+        [split.paths[i] for split, g in splits for i in g])
 
 
 def read_truth_folder(folder: Path) -> dict[str, int]:
