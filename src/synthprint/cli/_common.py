@@ -69,13 +69,14 @@ def methods_table(task: str, methods, default: str, extra: dict | None = None) -
 def confusion_table(table: MetricTable, title: str, prefix: str = "") -> Table | None:
     """The confusion matrix of a multi-class :class:`MetricTable` as a rich table (rows:
     truth), ``prefix`` before each class label; None when it has none."""
-    if "confusion" not in table.extras:
+    found = table.confusion(prefix)
+    if found is None:
         return None
-    classes = [f"{prefix}{c}" for c in table.extras["classes"]]
+    classes, matrix = found
     out = Table(title=title, title_justify="left", min_width=44)
     out.add_column("")
     for c in classes:
         out.add_column(c, justify="right")
-    for c, row in zip(classes, table.extras["confusion"]):
+    for c, row in zip(classes, matrix):
         out.add_row(c, *map(str, row))
     return out

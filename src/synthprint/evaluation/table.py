@@ -97,6 +97,14 @@ class MetricTable:
     def names(self) -> list[str]:
         return [m.name for m in self.rows]
 
+    def confusion(self, prefix: str = "") -> tuple[list[str], np.ndarray] | None:
+        """(class labels with ``prefix`` before each, (K, K) int64 matrix, rows: truth) of
+        a multi-class table; None when it has no confusion matrix."""
+        if "confusion" not in self.extras:
+            return None
+        return ([f"{prefix}{c}" for c in self.extras["classes"]],
+                np.asarray(self.extras["confusion"]))
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready: settings, ``metrics`` (list of row dicts), notes and extras as lists."""
         out: dict[str, Any] = {

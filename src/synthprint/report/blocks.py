@@ -42,7 +42,7 @@ def confusion_block(title: str, table: MetricTable, prefix: str = "") -> dict[st
     """A record ``confusion`` entry ({"labels", "matrix", "title"}, rows: truth) from a
     multi-class :class:`MetricTable`, or None when it has no confusion matrix. ``prefix``
     goes before each class label ("t" gives t1..t5)."""
-    if "confusion" not in table.extras:
+    found = table.confusion(prefix)
+    if found is None:
         return None
-    return {"labels": [f"{prefix}{c}" for c in table.extras["classes"]],
-            "matrix": table.extras["confusion"], "title": title}
+    return {"labels": found[0], "matrix": found[1], "title": title}
