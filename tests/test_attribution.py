@@ -318,6 +318,9 @@ def test_cli_writes_scores_run_and_zip_deterministically(tmp_path):
     assert r1.exit_code == 0, r1.output
     assert "cross-validation" in r1.output and "accuracy" in r1.output
     assert "train CV confusion" in r1.output and "t5" in r1.output
+    # the record is always written, so the report can be built later
+    rebuilt = runner.invoke(app, ["report", str(tmp_path / "a")])
+    assert rebuilt.exit_code == 0 and (tmp_path / "a" / "report.html").exists()
     lines = (tmp_path / "a" / "scores.csv").read_text().splitlines()
     assert lines[0] == "name,p_t1,p_t2,p_t3,p_t4,p_t5,label"
     assert len(lines) == 51

@@ -20,7 +20,7 @@ from synthprint.errors import SynthprintError
 from synthprint.io import Role, labels_for, prepare_output_dir, read_labels_csv
 from synthprint.io.writers import atomic_write_text
 
-OUTPUTS = ("scores.csv", "run.csv", "submission.zip", "cv.md")
+OUTPUTS = ("scores.csv", "run.csv", "submission.zip", "cv.md", "record.json")
 
 
 def _check_torch(method: str) -> None:
@@ -56,8 +56,7 @@ def attribute(
     seed: int = typer.Option(0, "--seed", help="Seed of the method and the CV folds."),
     truth: Path = typer.Option(None, "--truth", help="Optional name,label CSV of the test "
                                                     "images, to report test metrics too."),
-    report: bool = typer.Option(False, "--report", help="Also write OUT/record.json and "
-                                                       "OUT/report.html."),
+    report: bool = typer.Option(False, "--report", help="Also write OUT/report.html."),
     resize: bool = typer.Option(False, "--resize", help="Resize images that are not 256x256."),
     force: bool = typer.Option(False, "--force", help="Overwrite existing outputs in --out."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars."),
@@ -73,14 +72,13 @@ def attribute(
                                     {"torch": lambda m: "yes" if m.needs_torch else ""}))
         return
     if method not in METHODS:
-        raise SynthprintError(f"unknown method {method!r}; choose one of "
-                              f"{', '.join(METHODS)}, or --method list")
+        make_method(method)  # raises the error that lists the methods
     missing = [flag for flag, v in (("--train", train), ("--test", test), ("--out", out))
                if v is None]
     if missing:
         raise SynthprintError(f"missing {', '.join(missing)}; see synthprint attribute --help")
     _check_torch(method)
-    outputs = list(OUTPUTS) + (["record.json", "report.html"] if report else [])
+    outputs = list(OUTPUTS) + (["report.html"] if report else [])
     prepare_output_dir(out, outputs, force=force)
 
     train_data = load_split_for(train, "attribution-train", resize=resize, quiet=quiet)
@@ -133,10 +131,10 @@ def attribute(
     if y_test is not None:
         test_table = multiclass_metrics(y_test, labels, proba, classes=est.classes_, seed=seed)
         console.print(test_table.to_rich(title="test (against --truth)"))
+    record = _record(train, test, method, seed, cv, test_table, test_data, est.classes_,
+                     proba, labels)
+    save_record(out, record, force=force)
     if report:
-        record = _record(train, test, method, seed, cv, test_table, test_data, est.classes_,
-                         proba, labels)
-        save_record(out, record, force=force)
         write_report(out, force=force, record=record)
 
     scores = getattr(est, "cv_scores_", None)
