@@ -48,7 +48,8 @@ def real_yardstick(real: np.ndarray, *, metric: str = "ssim", candidates: int = 
     """The most similar pair of distinct images in ``real`` (R, 256, 256) uint8, R >= 2.
 
     Exact over all R x R pairs up to :data:`EXACT_PAIR_LIMIT`, else pruned (the exact SSIM of
-    each image's ``candidates`` best NCC candidates at 64 px). ``similarities``: the
+    each image's ``candidates`` best candidates of :func:`~synthprint.features.topk`'s cheap
+    first stage). ``similarities``: the
     (R, R) ``metric`` matrix of ``real`` when the caller has it already (then the answer is
     exact and nothing is recomputed).
     """

@@ -215,7 +215,9 @@ _EXPECTED = "expected one of these layouts: " + "; ".join(
     f"{layout}: {folders}" for layout, folders in LAYOUT_FOLDERS.items())
 
 
-def _check_root(root: str | Path) -> Path:
+def check_folder(root: str | Path) -> Path:
+    """``root`` as a Path (``~`` expanded); :class:`SynthprintError` when it is missing or
+    a file."""
     root = Path(root).expanduser()
     if not root.exists():
         raise SynthprintError(f"{root}: folder not found; check the path")
@@ -239,7 +241,7 @@ def detect_layout(root: str | Path, layout: str | None = None) -> Layout | Bench
     SynthprintError
         The folder is missing, or matches no layout (the message lists what was expected).
     """
-    root = _check_root(root)
+    root = check_folder(root)
     if layout is not None and layout not in LAYOUTS:
         raise SynthprintError(f"unknown layout {layout!r}; choose one of {', '.join(LAYOUTS)}")
     dirs = _subdirs(root)
