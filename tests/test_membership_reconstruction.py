@@ -96,3 +96,34 @@ def test_best_threshold_separates_and_uses_the_widest_gap():
     t, k = best_threshold(s, y, "kappa")
     assert k == 1.0 and 0.3 < t < 0.7
     assert prior_threshold(s, 0.5) == pytest.approx(0.5)
+
+
+def test_threshold_scores_come_from_heads_of_the_chosen_kind():
+    """With the logistic head chosen on all labelled images, the out-of-fold scores that
+    place its threshold must come from logistic heads too, not from a new choice in each
+    inner fold (there, 17 or 18 images a class fall below min_per_class and would pick the
+    reconstruction head: scores on another scale)."""
+    from synthprint.membership.reconstruction_membership import (
+        ReconstructionContext,
+        ReconstructionMembership,
+    )
+
+    rng = np.random.default_rng(0)
+    y = np.repeat([0, 1], 22)
+    shares = rng.random((44, 2))                              # no signal in the shares
+    features = np.c_[shares, y + rng.normal(0, 0.3, 44), rng.random(44)]
+    ctx = ReconstructionContext(shares, features)
+    est = ReconstructionMembership(min_per_class=20)
+    kinds = []
+    scores = est._scores
+
+    def spy(c, head, rows_):
+        kinds.append(head.kind)
+        return scores(c, head, rows_)
+
+    est._scores = spy
+    head, threshold = est._fit_decision(ctx, np.arange(44), y)
+    assert head.kind == "logistic"
+    assert set(kinds) == {"logistic"}          # every out-of-fold and unlabelled score
+    decision = head.model.decision_function(features)
+    assert decision.min() < threshold < decision.max()

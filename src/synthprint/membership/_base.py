@@ -134,6 +134,13 @@ class MembershipEstimator(BaseEstimator):
         """The method's own labels for pool rows ``rows`` (only when ``has_rule``)."""
         raise NotImplementedError
 
+    def _refit_head(self, head: Any, ctx: Any, rows: np.ndarray, y: np.ndarray) -> Any:
+        """A head of the same kind as the fitted ``head``, refitted on ``rows`` only (for
+        the out-of-fold scores that choose its threshold: they must be on its scale).
+        Default: :meth:`_fit_head`; a method whose ``_fit_head`` chooses among kinds of
+        head overrides this to keep the kind."""
+        return self._fit_head(ctx, rows, y)
+
     def _needs_oof(self, head: Any) -> bool:
         """Whether this fitted head's in-sample scores are biased (then thresholds are chosen
         on out-of-fold scores)."""
@@ -273,7 +280,7 @@ class MembershipEstimator(BaseEstimator):
         if getattr(self, "prior", None) is not None or self.has_rule:
             return head, None
         if self._needs_oof(head):
-            scores = self._oof_scores(ctx, rows, y)
+            scores = self._oof_scores(ctx, head, rows, y)
         else:
             scores = self._scores(ctx, head, rows)
         others = np.setdiff1d(np.arange(int(ctx.n_pool)), rows)
@@ -282,18 +289,18 @@ class MembershipEstimator(BaseEstimator):
                                       unlabelled=unlabelled)
         return head, threshold
 
-    def _oof_scores(self, ctx: Any, rows: np.ndarray, y: np.ndarray) -> np.ndarray:
-        """Out-of-fold scores of the labelled ``rows`` (inner stratified K-fold, K <= 5);
-        in-sample scores when a class has fewer than 2 images."""
+    def _oof_scores(self, ctx: Any, head: Any, rows: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """Out-of-fold scores of the labelled ``rows`` (inner stratified K-fold, K <= 5) from
+        heads of ``head``'s kind (:meth:`_refit_head`); in-sample scores of ``head`` when a
+        class has fewer than 2 images."""
         smallest = int(np.bincount(y, minlength=2).min())
         if smallest < 2:
-            return self._scores(ctx, self._fit_head(ctx, rows, y), rows)
+            return self._scores(ctx, head, rows)
         out = np.empty(len(rows), dtype=np.float64)
         folds = StratifiedKFold(n_splits=min(5, smallest), shuffle=True,
                                 random_state=self._seed())
         for tr, te in folds.split(np.zeros(len(y)), y):
-            head = self._fit_head(ctx, rows[tr], y[tr])
-            out[te] = self._scores(ctx, head, rows[te])
+            out[te] = self._scores(ctx, self._refit_head(head, ctx, rows[tr], y[tr]), rows[te])
         return out
 
     def _decide(self, ctx: Any, head: Any, threshold: float | None, rows: np.ndarray,

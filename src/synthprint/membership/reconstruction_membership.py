@@ -160,6 +160,11 @@ class ReconstructionMembership(MembershipEstimator):
         model = self._fit_logistic(ctx, rows, y) if kind == "logistic" else None
         return Head(kind, model, cv_auc)
 
+    def _refit_head(self, head: Head, ctx, rows, y) -> Head:
+        if head.kind == "logistic":
+            return Head("logistic", self._fit_logistic(ctx, rows, y))
+        return Head("reconstruction")
+
     def _needs_oof(self, head: Head) -> bool:
         return head.kind == "logistic"
 
