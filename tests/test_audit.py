@@ -150,3 +150,19 @@ def test_the_audit_computes_each_similarity_matrix_once(audit_folders, monkeypat
     real = np.concatenate([train.images, holdout.images])
     assert result.copies.yardstick.exact
     assert result.copies.yardstick == real_yardstick(real, quiet=True)
+
+
+def test_risk_percentiles_compare_images_within_their_own_fold():
+    """Heads of different folds may score on different scales: a member is ranked against
+    the holdout images its own fold's head scored."""
+    from synthprint.audit.run import _fold_percentiles
+    from synthprint.evaluation.cv import Fold
+
+    # samples 0, 1 are members; 2, 3 holdout; fold 0 = {0, 2}, fold 1 = {1, 3}
+    folds = [Fold(0, 0, np.array([1, 3]), np.array([0, 2])),
+             Fold(0, 1, np.array([0, 2]), np.array([1, 3]))]
+    cv = SimpleNamespace(folds=folds, oof_scores=np.array([[2.0, 20.0, 1.0, 10.0]]),
+                         n_repeats=1)
+    np.testing.assert_array_equal(_fold_percentiles(cv, 2), [1.0, 1.0])
+    cv.oof_scores = np.array([[1.0, 20.0, 1.0, 30.0]])        # a tie, and a lower member
+    np.testing.assert_array_equal(_fold_percentiles(cv, 2), [0.5, 0.0])

@@ -46,8 +46,9 @@ class AuditResult:
     """Attacks (best first), the per-image risk of training images, and copy detection.
 
     ``risk`` has one row per training image, most at risk first: ``risk_score`` (the best
-    attack's out-of-fold score), ``risk_percentile`` (share of holdout images it scores lower,
-    ties half), ``nearest_synthetic`` and ``nearest_ssim``, ``copies`` (flagged synthetic
+    attack's out-of-fold score, mean over repeats), ``risk_percentile`` (the share of the
+    holdout images of its own fold that the same fold's head scores lower, ties half, mean
+    over repeats: heads of different folds may score on different scales), ``nearest_synthetic`` and ``nearest_ssim``, ``copies`` (flagged synthetic
     images whose nearest training image it is). ``copy_table`` has one row per synthetic image,
     highest SSIM first; ``copy_table.attrs["yardstick_pair"]`` names the closest real pair.
     """
@@ -71,15 +72,31 @@ class AuditResult:
         return bool(auc_interval_includes_chance(self.best.cv.pooled))
 
 
+def _fold_percentiles(cv: CVResult, n_train: int) -> np.ndarray:
+    """(n_train,) float64: for each member (the first ``n_train`` samples), the share of the
+    holdout samples of its own test fold scored lower by that fold's head (ties half; 0.5
+    in a fold without holdout samples), averaged over the repeats."""
+    assert cv.oof_scores is not None
+    total = np.zeros(n_train)
+    for fold in cv.folds:
+        scores = cv.oof_scores[fold.repeat]
+        test = fold.test_idx
+        members = test[test < n_train]
+        holdout = np.sort(scores[test[test >= n_train]])
+        if not len(holdout):
+            total[members] += 0.5
+            continue
+        below = np.searchsorted(holdout, scores[members], side="left")
+        upto = np.searchsorted(holdout, scores[members], side="right")
+        total[members] += (below + upto) / (2.0 * len(holdout))
+    return total / cv.n_repeats
+
+
 def _risk_table(train: ImageDataset, best: Attack, n_train: int, synthetic: ImageDataset,
                 near_values: np.ndarray, near_indices: np.ndarray,
                 copies: CopyMatches) -> pd.DataFrame:
-    scores = best.oof_scores
-    member, holdout = scores[:n_train], np.sort(scores[n_train:])
-    # Share of holdout images the attack scores strictly lower, ties counted half.
-    below = np.searchsorted(holdout, member, side="left")
-    upto = np.searchsorted(holdout, member, side="right")
-    percentile = (below + upto) / (2.0 * max(len(holdout), 1))
+    member = best.oof_scores[:n_train]
+    percentile = _fold_percentiles(best.cv, n_train)
     copied_from = np.zeros(n_train, dtype=np.int64)
     for s in np.flatnonzero(copies.flagged):
         copied_from[copies.indices[s, 0]] += 1
