@@ -11,16 +11,15 @@ from synthprint.io import ImageDataset, atomic_write_bytes, atomic_write_text
 
 
 def write_filtered(synthetic: ImageDataset, drop: np.ndarray, folder: str | Path, *,
-                   reasons: list[str] | None = None, force: bool = False) -> tuple[Path, Path]:
+                   force: bool = False) -> tuple[Path, Path]:
     """Copy the synthetic images not in ``drop`` into ``folder`` byte for byte, and write
-    ``folder``'s sibling ``dropped.csv`` (``name,reason``) listing the rest.
+    ``folder``'s sibling ``dropped.csv`` (``name,reason``, reason ``copy``) listing the rest.
 
     Parameters
     ----------
     synthetic: the synthetic set as loaded (its ``paths`` are read, never changed).
     drop: (S,) bool, True for images to leave out.
     folder: the new folder; it must not exist, or be empty, unless ``force``.
-    reasons: one text per dropped image (default ``"copy"``).
 
     Returns the folder and the path of ``dropped.csv``.
     """
@@ -39,9 +38,7 @@ def write_filtered(synthetic: ImageDataset, drop: np.ndarray, folder: str | Path
         if keep:
             atomic_write_bytes(folder / name, Path(path).read_bytes(), force=force)
     dropped = [n for n, d in zip(synthetic.names, drop) if d]
-    reasons = reasons or ["copy"] * len(dropped)
     listing = atomic_write_text(folder.parent / "dropped.csv",
-                                "name,reason\n" + "".join(f"{n},{r}\n"
-                                                          for n, r in zip(dropped, reasons)),
+                                "name,reason\n" + "".join(f"{n},copy\n" for n in dropped),
                                 force=force)
     return folder, listing

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from synthprint.audit.copies import CopyMatches, find_copies, real_yardstick
-from synthprint.evaluation import CVResult, auc_interval_includes_chance
+from synthprint.evaluation import CVResult
 from synthprint.evaluation.membership_run import run_membership
 from synthprint.features import FeatureCache, cached_pairwise, pairwise, select_topk
 from synthprint.io import ImageDataset
@@ -25,10 +25,12 @@ from synthprint.membership import MembershipEstimator
 
 @dataclass
 class Attack:
-    """One membership attack's cross-validation on training (1) vs holdout (0) images."""
+    """One membership attack's cross-validation on training (1) vs holdout (0) images;
+    ``no_signal``: its ROC AUC interval includes 0.5 (None without an interval)."""
 
     name: str
     cv: CVResult
+    no_signal: bool | None = None
 
     @property
     def auc(self) -> float | None:
@@ -59,8 +61,6 @@ class AuditResult:
     copy_table: pd.DataFrame
     nearest_values: np.ndarray  # (n_train, k) SSIM of each training image's nearest synthetic
     nearest_indices: np.ndarray  # (n_train, k) their indices into the synthetic images
-    n_train: int
-    n_holdout: int
 
     @property
     def best(self) -> Attack:
@@ -69,7 +69,7 @@ class AuditResult:
     @property
     def no_signal(self) -> bool:
         """True when even the best attack's AUC interval includes 0.5."""
-        return bool(auc_interval_includes_chance(self.best.cv.pooled))
+        return bool(self.best.no_signal)
 
 
 def _fold_percentiles(cv: CVResult, n_train: int) -> np.ndarray:
@@ -92,9 +92,10 @@ def _fold_percentiles(cv: CVResult, n_train: int) -> np.ndarray:
     return total / cv.n_repeats
 
 
-def _risk_table(train: ImageDataset, best: Attack, n_train: int, synthetic: ImageDataset,
+def _risk_table(train: ImageDataset, best: Attack, synthetic: ImageDataset,
                 near_values: np.ndarray, near_indices: np.ndarray,
                 copies: CopyMatches) -> pd.DataFrame:
+    n_train = len(train)
     member = best.oof_scores[:n_train]
     percentile = _fold_percentiles(best.cv, n_train)
     copied_from = np.zeros(n_train, dtype=np.int64)
@@ -157,9 +158,9 @@ def run_audit(train: ImageDataset, holdout: ImageDataset, synthetic: ImageDatase
         estimator = factory()
         if estimator.get_params().get("cache", False) is None:
             estimator.set_params(cache=cache)
-        cv = run_membership(estimator, synthetic.images, real, y, n_splits=n_splits,
-                            n_repeats=n_repeats, seed=seed, n_boot=n_boot, quiet=quiet).cv
-        results.append(Attack(name, cv))
+        run = run_membership(estimator, synthetic.images, real, y, n_splits=n_splits,
+                             n_repeats=n_repeats, seed=seed, n_boot=n_boot, quiet=quiet)
+        results.append(Attack(name, run.cv, run.no_signal))
     results.sort(key=lambda a: (-(a.auc if a.auc is not None else -1.0), a.name))
     yardstick = real_yardstick(
         real, similarities=cached_pairwise(real, real, "ssim", cache=cache), quiet=quiet)
@@ -180,7 +181,6 @@ def run_audit(train: ImageDataset, holdout: ImageDataset, synthetic: ImageDatase
         "copy": copies.flagged,
     }).sort_values(["ssim", "synthetic"], ascending=[False, True], kind="mergesort")
     copy_table.attrs["yardstick_pair"] = (real_names[yardstick.i], real_names[yardstick.j])
-    risk = _risk_table(train, results[0], len(train), synthetic, near_values, near_indices,
-                       copies)
+    risk = _risk_table(train, results[0], synthetic, near_values, near_indices, copies)
     return AuditResult(results, risk, copies, copy_table.reset_index(drop=True), near_values,
-                       near_indices, len(train), len(holdout))
+                       near_indices)
