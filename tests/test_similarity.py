@@ -8,10 +8,12 @@ from skimage.metrics import structural_similarity
 
 from synthprint.errors import SynthprintError
 from synthprint.features import (
+    DEFAULT_MAX_MEMORY,
     FeatureCache,
     cached_pairwise,
     SSIMParams,
     _native,
+    get_metric,
     pairwise,
     pyramid_level,
     ssim_block,
@@ -174,6 +176,25 @@ def test_results_do_not_depend_on_blocks_or_threads(ct):
     np.testing.assert_array_equal(sub, ref[[4]][:, [2, 7]])
     g = pairwise(A, B, "ssim-gaussian", quiet=True)
     np.testing.assert_array_equal(g[3:5, 6:9], pairwise(A[3:5], B[6:9], "ssim-gaussian"))
+
+
+@pytest.mark.parametrize("metric,level", [("ssim", 0), ("ssim", 2), ("ssim-gaussian", 2),
+                                          ("ssim-grid8", 0), ("ncc", 0), ("l2", 0)])
+def test_a_stack_against_itself_is_scored_once_a_pair_and_mirrored(ct, backend, metric, level,
+                                                                   monkeypatch):
+    X = ct[:70]
+    full = pairwise(X, X.copy(), metric, level=level, quiet=True)      # not the same object
+    np.testing.assert_array_equal(full, full.T)                         # the metric is symmetric
+    scored = []
+    m = get_metric(metric, level)
+    real_score = type(m).score
+    monkeypatch.setattr(type(m), "score", lambda self, PX, ii, PY, jj: (
+        scored.append(len(ii) * len(jj)), real_score(self, PX, ii, PY, jj))[1])
+    for max_memory, share in ((DEFAULT_MAX_MEMORY, 1.0), (8 * 70 * 5, 0.6)):  # 5-row blocks
+        scored.clear()
+        np.testing.assert_array_equal(
+            pairwise(X, X, metric, level=level, max_memory=max_memory, quiet=True), full)
+        assert sum(scored) < share * len(X) ** 2
 
 
 def test_cache_hit_miss_and_disabled(tmp_path, ct, monkeypatch):

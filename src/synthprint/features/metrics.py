@@ -43,10 +43,12 @@ class Metric:
     ``tile`` is the block shape (rows, columns) that uses the caches best; blocks run in
     parallel Python threads (the kernels and BLAS release the GIL; BLAS itself is kept to one
     thread, which under load is much faster than its own threads); ``pair_cost`` is a rough
-    cost of one pair in seconds (for progress bars).
+    cost of one pair in seconds (for progress bars); ``symmetric``: score(x, y) equals
+    score(y, x) to the bit, so a stack compared with itself needs only one triangle.
     """
 
     name: str = ""
+    symmetric: bool = False
     tile: tuple[int, int] = (16, 16)
     pair_cost: float = 1e-5
     params: dict
@@ -77,6 +79,8 @@ class SSIMMetric(Metric):
     ``quantize=True`` rounds the pyramid images to uint8 so that the fast integer kernel
     runs at every level (an approximation, for candidate search only).
     """
+
+    symmetric = True
 
     def __init__(self, level: int = 0, params: SSIMParams = SSIMParams(), name: str = "ssim",
                  quantize: bool = False):
@@ -112,6 +116,7 @@ class SSIMGridMetric(Metric):
 
     tile = (64, 128)
     win = 7
+    symmetric = True
 
     def __init__(self, step: int = 8, level: int = 0, name: str | None = None):
         if step < 1:
@@ -173,6 +178,7 @@ class _DotMetric(Metric):
 
     tile = (256, 256)
     pair_cost = 2e-7
+    symmetric = True
 
     def __init__(self, level: int = 0, name: str = ""):
         self.level, self.name = level, name

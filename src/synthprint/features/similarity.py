@@ -22,6 +22,8 @@ from synthprint.features.ssim import mask_saves_work, ssim_block
 
 #: Default bound on the working memory of one block of scores, in bytes.
 DEFAULT_MAX_MEMORY = 256 * 2 ** 20
+#: row blocks a self-comparison is cut into (it scores about (1 + 1/blocks) / 2 of the pairs)
+_MIRROR_BLOCKS = 16
 #: Show a progress bar when a call is expected to take longer than this (seconds).
 _PROGRESS_AFTER_S = 2.0
 
@@ -38,10 +40,9 @@ class _Engine:
     """Scores blocks of rows x columns of one prepared pair of stacks, tile by tile."""
 
     def __init__(self, metric: Metric, PA: np.ndarray, PB: np.ndarray, n_jobs: int,
-                 max_memory: int, progress_total: int, quiet: bool, description: str):
+                 progress_total: int, quiet: bool, description: str):
         self.metric, self.PA, self.PB = metric, PA, PB
         self.n_jobs = max(1, n_jobs)
-        self.max_memory = max_memory
         self._stack = ExitStack()
         expected = progress_total * metric.pair_cost / self.n_jobs
         self._advance = self._stack.enter_context(
@@ -53,10 +54,6 @@ class _Engine:
 
     def close(self) -> None:
         self._stack.close()
-
-    def rows_per_block(self, m: int) -> int:
-        """Rows of A per block so that a float64 block of scores fits in max_memory."""
-        return int(max(1, min(self.PA.shape[0], self.max_memory // (8 * max(m, 1)))))
 
     def block(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
         """float64 scores (len(rows), len(cols)) of PA[rows] with PB[cols]."""
@@ -74,6 +71,12 @@ class _Engine:
         for done in results:
             self._advance(done)
         return out
+
+
+def _rows_per_block(n: int, m: int, max_memory: int) -> int:
+    """Rows of an (n, m) comparison per block so that a float64 block of scores fits in
+    ``max_memory`` bytes."""
+    return int(max(1, min(n, max_memory // (8 * max(m, 1)))))
 
 
 def _prepare(metric: Metric, A: np.ndarray, B: np.ndarray):
@@ -112,7 +115,9 @@ def pairwise(A: np.ndarray, B: np.ndarray, metric: str | Metric = "ssim", *, lev
     Returns
     -------
     (n, m) float32 array; entry [i, j] compares A[i] with B[j]. Each entry depends only on
-    its pair (not on blocks, threads or the other items).
+    its pair (not on blocks, threads or the other items). When A *is* B (the same array
+    object) and the metric is symmetric, about half the pairs are scored and the matrix is
+    mirrored.
     """
     metric = get_metric(metric, level)
     keys = ()
@@ -124,14 +129,23 @@ def pairwise(A: np.ndarray, B: np.ndarray, metric: str | Metric = "ssim", *, lev
     PA, PB = _prepare(metric, A, B)
     n, m = len(PA), len(PB)
     out = np.empty((n, m), dtype=np.float32)
-    engine = _Engine(metric, PA, PB, n_jobs or default_n_jobs(), max_memory, n * m, quiet,
+    # A stack against itself: score each row block from its diagonal on, mirror the rest
+    mirror = A is B and metric.symmetric
+    step = _rows_per_block(n, m, max_memory)
+    if mirror:
+        step = min(step, max(metric.tile[0], -(-n // _MIRROR_BLOCKS)))
+    starts = range(0, n, step)
+    total = sum(min(step, n - r0) * (m - r0 if mirror else m) for r0 in starts)
+    engine = _Engine(metric, PA, PB, n_jobs or default_n_jobs(), total, quiet,
                      f"{metric.name} {n}x{m}")
     try:
-        step = engine.rows_per_block(m)
-        cols = np.arange(m, dtype=np.int64)
         for r0 in range(0, n, step):
-            rows = np.arange(r0, min(n, r0 + step), dtype=np.int64)
-            out[rows[0]:rows[-1] + 1] = engine.block(rows, cols)
+            r1 = min(n, r0 + step)
+            c0 = r0 if mirror else 0
+            out[r0:r1, c0:] = engine.block(np.arange(r0, r1, dtype=np.int64),
+                                           np.arange(c0, m, dtype=np.int64))
+            if mirror:
+                out[r1:, r0:r1] = out[r0:r1, r1:].T
     finally:
         engine.close()
     if keys:
@@ -262,7 +276,7 @@ def _exact_topk(metric: Metric, A, B, k, n_jobs, max_memory, quiet):
     k = min(k, m)
     values = np.empty((n, k), dtype=np.float32)
     indices = np.empty((n, k), dtype=np.int64)
-    engine = _Engine(metric, PA, PB, n_jobs, max_memory, n * m, quiet,
+    engine = _Engine(metric, PA, PB, n_jobs, n * m, quiet,
                      f"{metric.name} top-{k} {n}x{m}")
     try:
         # blocks of rows x columns, merging each block's best into the running best
@@ -297,7 +311,7 @@ def _rescore(metric: Metric, A, B, cand: np.ndarray, k, n_jobs, max_memory, quie
     PA, PB = _prepare(metric, A, B)
     n, c = cand.shape
     scores = np.empty((n, c), dtype=np.float32)
-    engine = _Engine(metric, PA, PB, n_jobs, max_memory, n * c, quiet,
+    engine = _Engine(metric, PA, PB, n_jobs, n * c, quiet,
                      f"{metric.name} on {c} candidates x {n}")
     # where the SSIM kernel skips unmasked pairs, groups of rows share a block; otherwise a
     # block computes every pair, so each row gets its own
