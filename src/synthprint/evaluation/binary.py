@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from synthprint._confusion import f1_from_counts, kappa_from_counts
 from synthprint.errors import SynthprintError
 from synthprint.evaluation._checks import (
     UndefinedMetricError,
@@ -72,13 +73,9 @@ def label_values(t: np.ndarray, p: np.ndarray, w: np.ndarray) -> dict[str, np.nd
     fn = w @ (t & ~p).astype(float)
     tn = w @ (~t & ~p).astype(float)
     n = tp + fp + fn + tn
-    # scikit-learn's formula: 1 - sum(off-diagonal observed) / sum(off-diagonal expected)
-    expected_off = ((tn + fn) * (fn + tp)) / n + ((fp + tp) * (tn + fp)) / n
-    with np.errstate(divide="ignore", invalid="ignore"):
-        kappa = np.where(expected_off != 0, 1.0 - (fp + fn) / expected_off, np.nan)
     return {
-        "kappa": kappa,
-        "f1": _div0(2 * tp, 2 * tp + fp + fn),
+        "kappa": kappa_from_counts(tp, fp, fn, tn),
+        "f1": f1_from_counts(tp, fp, fn),
         "accuracy": (tp + tn) / n,
         "precision": _div0(tp, tp + fp),
         "recall": _div0(tp, tp + fn),

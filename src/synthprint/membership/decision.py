@@ -2,8 +2,8 @@
 official metric on labelled images, or the one that labels a stated share of images used.
 
 The official metric is Cohen's kappa for the 2025 edition and F1 for 2023, computed here for
-every candidate threshold at once from cumulative counts (scikit-learn's formulas;
-:mod:`synthprint.evaluation` sits above this layer). Labels are ``score > threshold``
+every candidate threshold at once from cumulative counts (the formulas of
+:mod:`synthprint._confusion`, which :mod:`synthprint.evaluation` uses too). Labels are ``score > threshold``
 (1 = used).
 """
 
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from synthprint._confusion import f1_from_counts, kappa_from_counts
 from synthprint.errors import SynthprintError
 
 #: The metric each edition ranked runs by.
@@ -56,15 +57,9 @@ def metric_by_threshold(scores, labels, metric: str = "kappa"
     tp = n_pos - below_pos[k]
     fp = (len(s) - k) - tp
     fn, tn = n_pos - tp, (len(s) - n_pos) - fp
-    with np.errstate(divide="ignore", invalid="ignore"):
-        if metric == "kappa":
-            n = len(s)
-            expected_off = ((tn + fn) * (fn + tp)) / n + ((fp + tp) * (tn + fp)) / n
-            values = np.where(expected_off != 0, 1.0 - (fp + fn) / expected_off, 0.0)
-        else:
-            den = 2 * tp + fp + fn
-            values = np.where(den != 0, 2 * tp / den, 0.0)
-    return cands, values
+    if metric == "kappa":
+        return cands, np.nan_to_num(kappa_from_counts(tp, fp, fn, tn), nan=0.0)
+    return cands, f1_from_counts(tp, fp, fn)
 
 
 def best_threshold(scores, labels, metric: str = "kappa",
