@@ -19,7 +19,8 @@ numbers a method choice may use) and, for the record, on the test images against
 Needs the torch extra (``pip install -e .[torch]``). Deterministic for a seed on one machine.
 
 Usage: python bench/membership_learned_embedding.py [--bench ../shared/bench]
-       [--datasets st1-diffusion,st1-gan] [--epochs-contrastive 30] [--epochs-ae 60]
+       [--datasets st1-memorize,st1-diffusion,st1-gan] [--epochs-contrastive 30]
+       [--epochs-ae 60]
        [--zdim 32] [--seed 0]
 """
 

@@ -22,7 +22,8 @@ from synthprint.features.ssim import mask_saves_work, ssim_block
 
 #: Default bound on the working memory of one block of scores, in bytes.
 DEFAULT_MAX_MEMORY = 256 * 2 ** 20
-#: row blocks a self-comparison is cut into (it scores about (1 + 1/blocks) / 2 of the pairs)
+#: row blocks a self-comparison is cut into (it then scores about (1 + 1/blocks) / 2 of the
+#: pairs; fewer blocks, so a larger share, when n / blocks is under the metric's tile height)
 _MIRROR_BLOCKS = 16
 #: Show a progress bar when a call is expected to take longer than this (seconds).
 _PROGRESS_AFTER_S = 2.0
@@ -115,9 +116,11 @@ def pairwise(A: np.ndarray, B: np.ndarray, metric: str | Metric = "ssim", *, lev
     Returns
     -------
     (n, m) float32 array; entry [i, j] compares A[i] with B[j]. Each entry depends only on
-    its pair (not on blocks, threads or the other items). When A *is* B (the same array
-    object) and the metric is symmetric, about half the pairs are scored and the matrix is
-    mirrored.
+    its pair, not on blocks, threads or the other items (to the bit for uint8 images and
+    their pyramid levels; float images under the BLAS metrics "ncc" and "l2" can move in the
+    last bit with the block shape). When A *is* B (the same array object) and the metric is
+    symmetric, only the pairs from the diagonal on are scored (row blocks of about n/16
+    rows, at least one tile tall) and the matrix is mirrored.
     """
     metric = get_metric(metric, level)
     keys = ()
