@@ -50,8 +50,9 @@ class AuditResult:
     ``risk`` has one row per training image, most at risk first: ``risk_score`` (the best
     attack's out-of-fold score, mean over repeats), ``risk_percentile`` (the share of the
     holdout images of its own fold that the same fold's head scores lower, ties half, mean
-    over repeats: heads of different folds may score on different scales), ``nearest_synthetic`` and ``nearest_ssim``, ``copies`` (flagged synthetic
-    images whose nearest training image it is). ``copy_table`` has one row per synthetic image,
+    over repeats: heads of different folds may score on different scales),
+    ``nearest_synthetic`` and ``nearest_ssim``, ``copies`` (flagged synthetic images whose
+    nearest training image it is). ``copy_table`` has one row per synthetic image,
     highest SSIM first; ``copy_table.attrs["yardstick_pair"]`` names the closest real pair.
     """
 

@@ -22,9 +22,10 @@ class MembershipRun:
     """What :func:`run_membership` found.
 
     estimator: the fitted method; cv: the train cross-validation; no_signal: its ROC AUC
-    interval includes 0.5 (None when there is no interval: ``n_boot=0``); scores (T,) float64, method_labels (T,) int64 (the method's own
-    decision) and labels (T,) int64 (what is written: the no-signal policy applied) of the
-    test images, None without test images; labels_note: what ``labels`` are, in words.
+    interval includes 0.5 (None when there is no interval: ``n_boot=0``); scores (T,)
+    float64, method_labels (T,) int64 (the method's own decision) and labels (T,) int64
+    (what is written: the no-signal policy applied) of the test images, None without test
+    images; labels_note: what ``labels`` are, in words.
     """
 
     estimator: MembershipEstimator

@@ -249,7 +249,8 @@ def validate_text(data: bytes, expected: Sequence[str], *, edition: int, task: s
                 continue  # a header row: its label is no label
         elif image_id in first_seen:
             stop = fail(line, f"{image_id!r} is given more than once (first on line "
-                              f"{first_seen[image_id]})", "keep exactly one line per image", "duplicate")
+                              f"{first_seen[image_id]})", "keep exactly one line per image",
+                        "duplicate")
         if stop:
             break
         try:

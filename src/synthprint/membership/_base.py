@@ -83,7 +83,8 @@ def best_competitor(similarities: np.ndarray) -> np.ndarray:
 
 class MembershipEstimator(BaseEstimator):
     """Base class: ``fit(generated, real, labels)``, ``score_samples(real)`` (higher = more
-    likely used for training), ``predict(real)`` (1 = used) and :meth:`cv_fit_predict` for cross-validation.
+    likely used for training), ``predict(real)`` (1 = used) and :meth:`cv_fit_predict` for
+    cross-validation.
 
     Subclasses define :meth:`_context`, :meth:`_scores` and optionally :meth:`_fit_head`,
     :meth:`_rule`; their ``__init__`` takes at least ``metric`` ("kappa" or "f1": what the

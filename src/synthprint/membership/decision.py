@@ -3,8 +3,8 @@ official metric on labelled images, or the one that labels a stated share of ima
 
 The official metric is Cohen's kappa for the 2025 edition and F1 for 2023, computed here for
 every candidate threshold at once from cumulative counts (the formulas of
-:mod:`synthprint._confusion`, which :mod:`synthprint.evaluation` uses too). Labels are ``score > threshold``
-(1 = used).
+:mod:`synthprint._confusion`, which :mod:`synthprint.evaluation` uses too). Labels are
+``score > threshold`` (1 = used).
 """
 
 from __future__ import annotations

@@ -88,7 +88,8 @@ class ReconstructionMembership(MembershipEstimator):
 
     def __init__(self, views: tuple = ((1.0, 1.0), (0.75, 0.25)), level: int = 2,
                  ridge: float = 0.03, n_iter: int = 200, head: str = "auto",
-                 margin: float = 0.02, min_per_class: int = 20, metric: str = "kappa", prior: float | None = None,
+                 margin: float = 0.02, min_per_class: int = 20, metric: str = "kappa",
+                 prior: float | None = None,
                  random_state: int | None = 0, cache: FeatureCache | None = None,
                  n_jobs: int | None = None, quiet: bool = True):
         self.views = views

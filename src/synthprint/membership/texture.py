@@ -21,7 +21,8 @@ def _haar_energies(img: np.ndarray, levels: int = 3) -> list[float]:
     for _ in range(levels):
         p, q = a[0::2, 0::2], a[0::2, 1::2]
         r, s = a[1::2, 0::2], a[1::2, 1::2]
-        out += [float(np.mean(((p - q + r - s) / 2) ** 2)), float(np.mean(((p + q - r - s) / 2) ** 2)),
+        out += [float(np.mean(((p - q + r - s) / 2) ** 2)),
+                float(np.mean(((p + q - r - s) / 2) ** 2)),
                 float(np.mean(((p - q - r + s) / 2) ** 2))]
         a = (p + q + r + s) / 4
     return out
