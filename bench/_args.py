@@ -11,6 +11,14 @@ DEFAULT_BENCH = Path(__file__).resolve().parents[2] / "shared" / "bench"
 ST1_DATASETS = "st1-memorize,st1-diffusion,st1-gan"
 
 
+def out_dir() -> Path:
+    """bench/out/ (git-ignored), where the scripts write their CSV and JSON results; created
+    if missing."""
+    out = Path(__file__).resolve().parent / "out"
+    out.mkdir(exist_ok=True)
+    return out
+
+
 def parser(description: str, *, membership: bool = False) -> argparse.ArgumentParser:
     """An argument parser with ``--bench`` (the benchmarks folder); with ``membership``,
     also ``--datasets`` (comma-separated, every st1-* by default) and ``--methods``

@@ -46,8 +46,7 @@ def main() -> None:
     print(f"\n`python bench/audit_scale.py --attacks {args.attacks}`\n")
     print("| attacks | training | holdout | synthetic | wall s |\n|---|---|---|---|---|")
     print(f"| {args.attacks} | {N_TRAIN} | {N_HOLDOUT} | {N_SYNTHETIC} | {wall:.0f} |")
-    out = Path(__file__).resolve().parent / "out"
-    out.mkdir(exist_ok=True)
+    out = _args.out_dir()
     (out / "audit_scale.json").write_text(json.dumps(
         {"attacks": args.attacks, "train": N_TRAIN, "holdout": N_HOLDOUT,
          "synthetic": N_SYNTHETIC, "wall_s": wall}, indent=1))

@@ -17,9 +17,9 @@ Writes bench/out/evaluation_coverage.{csv,json}.
 from __future__ import annotations
 
 import argparse
+import _args
 import json
 import time
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -100,8 +100,7 @@ def main() -> None:
                          "mean_width": float(np.mean(widths[k]))})
     elapsed = time.perf_counter() - t0
     df = pd.DataFrame(rows)
-    out = Path(__file__).parent / "out"
-    out.mkdir(exist_ok=True)
+    out = _args.out_dir()
     df.to_csv(out / "evaluation_coverage.csv", index=False)
     (out / "evaluation_coverage.json").write_text(json.dumps(
         {"sims": args.sims, "n_boot": args.n_boot, "seconds": elapsed, "rows": rows}, indent=2))

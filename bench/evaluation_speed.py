@@ -5,9 +5,9 @@ Usage: python bench/evaluation_speed.py   (writes bench/out/evaluation_speed.jso
 
 from __future__ import annotations
 
+import _args
 import json
 import time
-from pathlib import Path
 
 import numpy as np
 
@@ -51,8 +51,7 @@ def main() -> None:
     rows.append(("validate a 2023 run (first error mode)", 10000,
                  timed(lambda: validate_text(text.encode(), ids, edition=2023,
                                              task="membership"))))
-    out = Path(__file__).parent / "out"
-    out.mkdir(exist_ok=True)
+    out = _args.out_dir()
     (out / "evaluation_speed.json").write_text(json.dumps(
         [{"what": w, "n": n, "seconds": t} for w, n, t in rows], indent=2))
     print("| what | n | seconds (best of 3) |\n|---|---:|---:|")

@@ -55,8 +55,7 @@ def main() -> None:
         print(f"| {r['workers']} | {r['n']} | {r['wall_s']:.1f} | {r['n'] / r['wall_s']:.0f} | "
               f"{r['peak_rss'] / 1e9:.2f} | {r['raw'] / 1e9:.2f} | "
               f"{r['peak_rss'] / r['raw']:.2f} |")
-    out_dir = Path(__file__).resolve().parent / "out"
-    out_dir.mkdir(exist_ok=True)
+    out_dir = _args.out_dir()
     (out_dir / "loading.json").write_text(json.dumps(rows, indent=1))
 
 

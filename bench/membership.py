@@ -114,8 +114,7 @@ def main() -> None:
         print("| dataset | other method | AUC difference [95% CI] |\n|---|---|---|")
         for ds, name, d in paired:
             print(f"| {ds} | {name} | {d.value:+.3f} [{d.low:+.2f}, {d.high:+.2f}] |")
-    out = Path(__file__).resolve().parent / "out"
-    out.mkdir(exist_ok=True)
+    out = _args.out_dir()
     with open(out / "membership.csv", "w", newline="") as fh:
         csv.writer(fh).writerows([head] + table)
     (out / "membership.json").write_text(json.dumps(

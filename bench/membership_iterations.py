@@ -19,7 +19,6 @@ import json
 import shlex
 import sys
 import time
-from pathlib import Path
 
 from synthprint.evaluation.membership_run import run_membership
 from synthprint.io import load_benchmark, membership_data
@@ -51,8 +50,7 @@ def main() -> None:
     for r in rows:
         print(f"| {r['dataset']} | {r['n_iter']} | {r['cv_auc']:.3f} [{r['low']:.2f}, "
               f"{r['high']:.2f}] | {r['wall_s']:.0f} |")
-    out = Path(__file__).resolve().parent / "out"
-    out.mkdir(exist_ok=True)
+    out = _args.out_dir()
     (out / "membership_iterations.json").write_text(json.dumps(rows, indent=1))
 
 

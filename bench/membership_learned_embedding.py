@@ -172,8 +172,7 @@ def main() -> None:
     for r in rows:
         print(f"| {r['dataset']} | {r['embedding']} | {r['score']} | {r['train']} | "
               f"{r['test']} | {r['wall_s']} |")
-    out = Path(__file__).parent / "out"
-    out.mkdir(exist_ok=True)
+    out = _args.out_dir()
     (out / "membership_learned_embedding.json").write_text(json.dumps(rows, indent=1))
 
 

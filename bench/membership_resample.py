@@ -144,8 +144,7 @@ def main() -> None:
     if joint:
         print(f"\nDraws in which {DEFAULT_METHOD}'s test AUC is at least every other method's: "
               + ", ".join(f"{ds} {share:.0%}" for ds, share in joint.items()))
-    out = Path(__file__).resolve().parent / "out"
-    out.mkdir(exist_ok=True)
+    out = _args.out_dir()
     with open(out / "membership_resample.csv", "w", newline="") as fh:
         csv.writer(fh).writerows([head] + table)
     (out / "membership_resample.json").write_text(json.dumps(

@@ -61,8 +61,7 @@ def main() -> None:
     print("|---|---|---|---|---|")
     for method, wall in walls.items():
         print(f"| {method} | 7000 | 200 | 500 | {wall:.0f} |")
-    out = Path(__file__).resolve().parent / "out"
-    out.mkdir(exist_ok=True)
+    out = _args.out_dir()
     (out / "membership_scale.json").write_text(json.dumps(
         [{"method": m, "wall_s": w} for m, w in walls.items()], indent=1))
 
