@@ -1,9 +1,11 @@
-"""Command-line pieces the bench scripts share (imported as ``_args``: the scripts run with
-bench/ on sys.path)."""
+"""Command-line and output pieces the bench scripts share (imported as ``_args``: the
+scripts run with bench/ on sys.path)."""
 
 from __future__ import annotations
 
 import argparse
+import shlex
+import sys
 from pathlib import Path
 
 #: The simulated benchmarks, beside the project checkout.
@@ -31,3 +33,16 @@ def parser(description: str, *, membership: bool = False) -> argparse.ArgumentPa
         ap.add_argument("--datasets", default=ST1_DATASETS)
         ap.add_argument("--methods", default=",".join(METHODS))
     return ap
+
+
+def command_line() -> str:
+    """The command that ran this script, as a markdown code span for RESULTS.md, e.g.
+    ``"`python bench/membership.py --datasets st1-gan`"``."""
+    return f"`python bench/{Path(sys.argv[0]).name} {shlex.join(sys.argv[1:])}`".replace(
+        " `", "`")
+
+
+def markdown_table(head: list[str], rows: list[list[str]]) -> str:
+    """A markdown table: the ``head`` cells, then one line per row of cells."""
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    return "\n".join(lines + ["| " + " | ".join(cells) + " |" for cells in rows])

@@ -19,8 +19,6 @@ from __future__ import annotations
 import _args
 import csv
 import json
-import shlex
-import sys
 import time
 from pathlib import Path
 
@@ -101,11 +99,8 @@ def main() -> None:
                      + [_fmt(r["cv"], n) for n, _ in COLUMNS]
                      + [_fmt(r["test"], n) for n, _ in COLUMNS]
                      + [f"{r['own_kappa']:.3f}", f"{r['wall_s']:.0f}"])
-    print(f"\n`python bench/membership.py {shlex.join(sys.argv[1:])}`".replace(" `", "`")
-          + " (test labels as the CLI writes them)\n")
-    print("| " + " | ".join(head) + " |\n|" + "---|" * len(head))
-    for cells in table:
-        print("| " + " | ".join(cells) + " |")
+    print(f"\n{_args.command_line()} (test labels as the CLI writes them)\n")
+    print(_args.markdown_table(head, table))
     paired = compare_with_default(rows, args.n_boot)
     if paired:
         print(f"\nTest ROC AUC of `{DEFAULT_METHOD}` minus each other method's, on the same "

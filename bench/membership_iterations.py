@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import _args
 import json
-import shlex
 import sys
 import time
 
@@ -43,13 +42,12 @@ def main() -> None:
                          "low": auc.low, "high": auc.high,
                          "wall_s": time.perf_counter() - t0})
             print(f"{ds} n_iter={n_iter}: CV AUC {auc.value:.3f}", file=sys.stderr, flush=True)
-    print(f"\n`python bench/membership_iterations.py {shlex.join(sys.argv[1:])}`\n"
-          .replace(" `", "`"))
-    print(f"| dataset | {DEFAULT_METHOD} n_iter | CV ROC AUC [95% CI] | wall s |")
-    print("|---|---|---|---|")
-    for r in rows:
-        print(f"| {r['dataset']} | {r['n_iter']} | {r['cv_auc']:.3f} [{r['low']:.2f}, "
-              f"{r['high']:.2f}] | {r['wall_s']:.0f} |")
+    print(f"\n{_args.command_line()}\n")
+    print(_args.markdown_table(
+        ["dataset", f"{DEFAULT_METHOD} n_iter", "CV ROC AUC [95% CI]", "wall s"],
+        [[r["dataset"], str(r["n_iter"]),
+          f"{r['cv_auc']:.3f} [{r['low']:.2f}, {r['high']:.2f}]", f"{r['wall_s']:.0f}"]
+         for r in rows]))
     out = _args.out_dir()
     (out / "membership_iterations.json").write_text(json.dumps(rows, indent=1))
 

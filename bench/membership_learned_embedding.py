@@ -28,10 +28,8 @@ from __future__ import annotations
 
 import _args
 import json
-import shlex
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 import torch
@@ -166,12 +164,11 @@ def main() -> None:
                              "test": te_text, "wall_s": round(wall)})
                 print(f"{ds} {embedding} {score}: train {tr_text} test {te_text} "
                       f"({wall:.0f} s)", file=sys.stderr, flush=True)
-    print(f"`python bench/{Path(__file__).name} {shlex.join(sys.argv[1:])}`\n".replace(" `", "`"))
-    print("| dataset | embedding | score | train AUC [95% CI] | test AUC [95% CI] | wall s |")
-    print("|---|---|---|---|---|---|")
-    for r in rows:
-        print(f"| {r['dataset']} | {r['embedding']} | {r['score']} | {r['train']} | "
-              f"{r['test']} | {r['wall_s']} |")
+    print(f"{_args.command_line()}\n")
+    print(_args.markdown_table(
+        ["dataset", "embedding", "score", "train AUC [95% CI]", "test AUC [95% CI]", "wall s"],
+        [[r["dataset"], r["embedding"], r["score"], r["train"], r["test"], str(r["wall_s"])]
+         for r in rows]))
     out = _args.out_dir()
     (out / "membership_learned_embedding.json").write_text(json.dumps(rows, indent=1))
 

@@ -32,8 +32,6 @@ from __future__ import annotations
 import _args
 import csv
 import json
-import shlex
-import sys
 import time
 from pathlib import Path
 
@@ -137,10 +135,8 @@ def main() -> None:
         share = "" if "default_at_least" not in s else f"{s['default_at_least']:.0%}"
         table.append([s["dataset"], s["method"], f"{s['auc_mean']:.3f} ({s['auc_sd']:.3f})",
                       f"{s['kappa_mean']:.3f} ({s['kappa_sd']:.3f})", vs, share])
-    print(f"\n`python bench/membership_resample.py {shlex.join(sys.argv[1:])}`\n".replace(" `", "`"))
-    print("| " + " | ".join(head) + " |\n|" + "---|" * len(head))
-    for cells in table:
-        print("| " + " | ".join(cells) + " |")
+    print(f"\n{_args.command_line()}\n")
+    print(_args.markdown_table(head, table))
     if joint:
         print(f"\nDraws in which {DEFAULT_METHOD}'s test AUC is at least every other method's: "
               + ", ".join(f"{ds} {share:.0%}" for ds, share in joint.items()))
