@@ -19,11 +19,16 @@ def kappa_from_counts(tp, fp, fn, tn) -> np.ndarray:
         return np.where(expected_off != 0, 1.0 - (fp + fn) / expected_off, np.nan)
 
 
+def div0(num, den) -> np.ndarray:
+    """num / den as float64, 0 where den == 0 (scikit-learn's ``zero_division=0``)."""
+    num, den = np.broadcast_arrays(np.asarray(num, float), np.asarray(den, float))
+    out = np.zeros_like(num)
+    np.divide(num, den, out=out, where=den != 0)
+    return out
+
+
 def f1_from_counts(tp, fp, fn) -> np.ndarray:
     """F1 from true positive, false positive and false negative counts; 0 where there are
     neither true nor predicted positives (scikit-learn's ``zero_division=0``)."""
     tp, fp, fn = (np.asarray(c, dtype=np.float64) for c in (tp, fp, fn))
-    den = 2 * tp + fp + fn
-    out = np.zeros(np.broadcast(tp, den).shape)
-    np.divide(2 * tp, den, out=out, where=den != 0)
-    return out
+    return div0(2 * tp, 2 * tp + fp + fn)

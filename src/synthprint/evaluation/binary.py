@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from synthprint._confusion import f1_from_counts, kappa_from_counts
+from synthprint._confusion import div0, f1_from_counts, kappa_from_counts
 from synthprint.errors import SynthprintError
 from synthprint.evaluation._checks import (
     UndefinedMetricError,
@@ -53,14 +53,6 @@ SCORE_METRICS = (
 _EPS = 1e-9
 
 
-def _div0(num: np.ndarray, den: np.ndarray) -> np.ndarray:
-    """num / den, 0 where den == 0."""
-    num, den = np.broadcast_arrays(np.asarray(num, float), np.asarray(den, float))
-    out = np.zeros_like(num)
-    np.divide(num, den, out=out, where=den != 0)
-    return out
-
-
 # ---------------------------------------------------------------- weighted cores (B resamples)
 
 def label_values(t: np.ndarray, p: np.ndarray, w: np.ndarray) -> dict[str, np.ndarray]:
@@ -77,9 +69,9 @@ def label_values(t: np.ndarray, p: np.ndarray, w: np.ndarray) -> dict[str, np.nd
         "kappa": kappa_from_counts(tp, fp, fn, tn),
         "f1": f1_from_counts(tp, fp, fn),
         "accuracy": (tp + tn) / n,
-        "precision": _div0(tp, tp + fp),
-        "recall": _div0(tp, tp + fn),
-        "specificity": _div0(tn, tn + fp),
+        "precision": div0(tp, tp + fp),
+        "recall": div0(tp, tp + fn),
+        "specificity": div0(tn, tn + fp),
     }
 
 

@@ -17,9 +17,10 @@ from __future__ import annotations
 import numpy as np
 from scipy import sparse
 
+from synthprint._confusion import div0, f1_from_counts
 from synthprint.errors import SynthprintError
 from synthprint.evaluation._checks import UndefinedMetricError, as_1d, same_length
-from synthprint.evaluation.binary import _div0, _Levels, score_values
+from synthprint.evaluation.binary import _Levels, score_values
 from synthprint.evaluation.table import MetricTable, build_table
 
 LABEL_METRICS = (
@@ -94,10 +95,10 @@ def label_values(ti: np.ndarray, pi: np.ndarray, k: int, w: np.ndarray,
     tn = n - tp - fp - fn
     return {
         "accuracy": tp.sum(axis=1) / n[:, 0],
-        "macro_precision": _div0(tp, tp + fp).mean(axis=1),
-        "macro_recall": _div0(tp, tp + fn).mean(axis=1),
-        "macro_f1": _div0(2 * tp, 2 * tp + fp + fn).mean(axis=1),
-        "macro_specificity": _div0(tn, tn + fp).mean(axis=1),
+        "macro_precision": div0(tp, tp + fp).mean(axis=1),
+        "macro_recall": div0(tp, tp + fn).mean(axis=1),
+        "macro_f1": f1_from_counts(tp, fp, fn).mean(axis=1),
+        "macro_specificity": div0(tn, tn + fp).mean(axis=1),
     }
 
 

@@ -70,9 +70,8 @@ class FeatureCache:
     """
 
     def __init__(self, directory: str | Path | None = None):
-        self.directory = Path(directory) if directory is not None else None
         self._store: _DiskStore | _MemoryStore | None = \
-            _DiskStore(self.directory) if self.directory is not None else None
+            _DiskStore(Path(directory)) if directory is not None else None
         self.hits = 0
         self.misses = 0
 
@@ -101,6 +100,11 @@ class FeatureCache:
     @property
     def enabled(self) -> bool:
         return self._store is not None
+
+    @property
+    def directory(self) -> Path | None:
+        """The folder of an on-disk cache; None in memory or when disabled."""
+        return getattr(self._store, "directory", None)
 
     def __repr__(self) -> str:
         if isinstance(self._store, _MemoryStore):
@@ -137,7 +141,7 @@ class FeatureCache:
     def put(self, name: str, params: dict, *inputs: np.ndarray | str,
             value: np.ndarray) -> None:
         """Store ``value`` (a numeric array) under the key; a no-op when disabled."""
-        if self._store is not None:
+        if self.enabled:
             self._store.save(name, self.key(name, params, *inputs), value)
 
     def per_image(self, images: np.ndarray, name: str, params: dict,
@@ -149,7 +153,7 @@ class FeatureCache:
         two folders or runs are computed once.
         """
         images = np.asarray(images)
-        if self._store is None or not len(images):
+        if not self.enabled or not len(images):
             return np.asarray(compute(images))
         keys = [self.key(name, params, content_hash(im)) for im in images]
         found = [self._load(name, k) for k in keys]
@@ -196,9 +200,9 @@ class _MemoryStore:
         return None if value is None else value.copy()
 
     def save(self, name: str, key: str, value: np.ndarray) -> None:
-        value = np.array(value)
-        if value.nbytes > self.max_bytes:
+        if np.asarray(value).nbytes > self.max_bytes:
             return
+        value = np.array(value)
         old = self.arrays.pop((name, key), None)
         self.nbytes -= 0 if old is None else old.nbytes
         while self.arrays and self.nbytes + value.nbytes > self.max_bytes:

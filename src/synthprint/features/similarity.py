@@ -81,7 +81,8 @@ def _rows_per_block(n: int, m: int, max_memory: int) -> int:
 
 
 def _prepare(metric: Metric, A: np.ndarray, B: np.ndarray):
-    PA, PB = metric.prepare(A), metric.prepare(B)
+    PA = metric.prepare(A)
+    PB = PA if B is A else metric.prepare(B)
     if PA.shape[1:] != PB.shape[1:]:
         raise SynthprintError(
             f"{metric.name}: the two stacks differ in item shape, {PA.shape[1:]} and "
@@ -123,12 +124,9 @@ def pairwise(A: np.ndarray, B: np.ndarray, metric: str | Metric = "ssim", *, lev
     rows, at least one tile tall) and the matrix is mirrored.
     """
     metric = get_metric(metric, level)
-    keys = ()
-    if cache is not None and cache.enabled:
-        keys = (content_hash(np.asarray(A)), content_hash(np.asarray(B)))
-        hit = cache.get("pairwise", _cache_params(metric), *keys)
-        if hit is not None:
-            return hit
+    keys, hit = _cache_lookup(metric, A, B, cache)
+    if hit is not None:
+        return hit
     PA, PB = _prepare(metric, A, B)
     n, m = len(PA), len(PB)
     out = np.empty((n, m), dtype=np.float32)
@@ -142,7 +140,7 @@ def pairwise(A: np.ndarray, B: np.ndarray, metric: str | Metric = "ssim", *, lev
     engine = _Engine(metric, PA, PB, n_jobs or default_n_jobs(), total, quiet,
                      f"{metric.name} {n}x{m}")
     try:
-        for r0 in range(0, n, step):
+        for r0 in starts:
             r1 = min(n, r0 + step)
             c0 = r0 if mirror else 0
             out[r0:r1, c0:] = engine.block(np.arange(r0, r1, dtype=np.int64),
@@ -161,10 +159,17 @@ def cached_pairwise(A: np.ndarray, B: np.ndarray, metric: str | Metric = "ssim",
     """The (n, m) float32 result of ``pairwise(A, B, metric, level=level)`` if ``cache``
     holds it, else ``None``; computes nothing. Lets a caller that needs part of a matrix
     take it from a larger one computed earlier."""
+    return _cache_lookup(get_metric(metric, level), A, B, cache)[1]
+
+
+def _cache_lookup(metric: Metric, A, B, cache: FeatureCache | None):
+    """(keys, stored matrix or None) of ``pairwise(A, B, metric)`` in ``cache``; keys is
+    ``()`` without an enabled cache. Each stack is hashed once (A is B: one hash)."""
     if cache is None or not cache.enabled:
-        return None
-    return cache.get("pairwise", _cache_params(get_metric(metric, level)),
-                     content_hash(np.asarray(A)), content_hash(np.asarray(B)))
+        return (), None
+    a = content_hash(np.asarray(A))
+    keys = (a, a if B is A else content_hash(np.asarray(B)))
+    return keys, cache.get("pairwise", _cache_params(metric), *keys)
 
 
 def _select_topk(values: np.ndarray, index: np.ndarray, k: int):
@@ -260,7 +265,7 @@ def topk(A: np.ndarray, B: np.ndarray, k: int = 1, metric: str | Metric = "ssim"
         if candidates < k:
             raise SynthprintError(f"candidates ({candidates}) must be >= k ({k})")
         _, cand = _exact_topk(cmetric, CA, CB, candidates, n_jobs, max_memory, quiet)
-        values, indices = _rescore(metric, A, B, cand, k, n_jobs, max_memory, quiet)
+        values, indices = _rescore(metric, A, B, cand, k, n_jobs, quiet)
     if keys:
         cache.put("topk-values", _cache_params(metric, **extra), *keys, value=values)
         cache.put("topk-indices", _cache_params(metric, **extra), *keys, value=indices)
@@ -284,7 +289,7 @@ def _exact_topk(metric: Metric, A, B, k, n_jobs, max_memory, quiet):
     try:
         # blocks of rows x columns, merging each block's best into the running best
         cstep = max(1, int(min(m, max(k, max_memory // (8 * 64)))))
-        rstep = max(1, min(n, max_memory // (8 * cstep)))
+        rstep = _rows_per_block(n, cstep, max_memory)
         for r0 in range(0, n, rstep):
             rows = np.arange(r0, min(n, r0 + rstep), dtype=np.int64)
             best_v = np.empty((len(rows), 0), dtype=np.float32)
@@ -303,7 +308,7 @@ def _exact_topk(metric: Metric, A, B, k, n_jobs, max_memory, quiet):
     return values, indices
 
 
-def _rescore(metric: Metric, A, B, cand: np.ndarray, k, n_jobs, max_memory, quiet):
+def _rescore(metric: Metric, A, B, cand: np.ndarray, k, n_jobs, quiet):
     """Exact ``metric`` of each row of A with its candidate columns of B; the k best.
 
     For the integer SSIM kernel, rows are grouped by their first candidate, 32 at a time,
