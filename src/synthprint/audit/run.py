@@ -30,7 +30,7 @@ class Attack:
 
     name: str
     cv: CVResult
-    no_signal: bool | None = None
+    no_signal: bool | None
 
     @property
     def auc(self) -> float | None:
@@ -136,13 +136,13 @@ def run_audit(train: ImageDataset, holdout: ImageDataset, synthetic: ImageDatase
         The cross-validation protocol (:func:`synthprint.evaluation.cross_validate`).
     cache:
         Where similarity matrices are kept (a :class:`~synthprint.features.FeatureCache`);
-        default: in memory for this audit (:meth:`~synthprint.features.FeatureCache.
-        in_memory`, at most 2 GiB). Attacks that take a ``cache`` and were given none get
-        this one, so a matrix that several attacks (and the copy search) need is computed
-        once. When an attack has computed the SSIM of every pair of real images, the copy
-        yardstick is read from it and is exact; otherwise it is searched for
-        (:func:`~synthprint.audit.copies.real_yardstick`: exact up to 1,000 real images,
-        pruned above).
+        default (and for a disabled cache): in memory for this audit
+        (:meth:`~synthprint.features.FeatureCache.in_memory`, at most 2 GiB). Attacks that
+        take a ``cache`` and were given none get this one, so a matrix that several attacks
+        (and the copy search) need is computed once. When an attack has computed the SSIM
+        of every pair of real images, the copy yardstick is read from it and is exact;
+        otherwise it is searched for (:func:`~synthprint.audit.copies.real_yardstick`: exact
+        up to 1,000 real images, pruned above).
 
     Returns
     -------
@@ -150,7 +150,7 @@ def run_audit(train: ImageDataset, holdout: ImageDataset, synthetic: ImageDatase
     """
     if not attacks:
         raise ValueError("run_audit needs at least one attack")
-    if cache is None:
+    if cache is None or not cache.enabled:
         cache = FeatureCache.in_memory()
     real = np.concatenate([train.images, holdout.images])
     y = np.concatenate([np.ones(len(train), np.int64), np.zeros(len(holdout), np.int64)])
@@ -169,7 +169,7 @@ def run_audit(train: ImageDataset, holdout: ImageDataset, synthetic: ImageDatase
     # attack may have computed it already for all real images
     S = cached_pairwise(real, synthetic.images, "ssim", cache=cache)
     S = S[:len(train)] if S is not None else \
-        pairwise(train.images, synthetic.images, "ssim", cache=cache, quiet=quiet)
+        pairwise(train.images, synthetic.images, "ssim", quiet=quiet)
     copies = find_copies(synthetic.images, train.images, yardstick, similarities=S.T,
                          quiet=quiet)
     near_values, near_indices = select_topk(S, 3)

@@ -80,7 +80,7 @@ def audit(
     sy = load_folder(synthetic, Role.GENERATED, resize=resize, quiet=quiet)
     factories = {n: (lambda n=n: make_method(n, seed=seed, quiet=quiet)) for n in names}
     result = run_audit(tr, ho, sy, factories, n_splits=folds, n_repeats=repeats, seed=seed,
-                       n_boot=n_boot, cache=cache if cache.enabled else None, quiet=quiet)
+                       n_boot=n_boot, cache=cache, quiet=quiet)
 
     rows = ["attack,roc_auc,roc_auc_low,roc_auc_high,tpr_at_1pct_fpr,tpr_at_0.1pct_fpr"]
     table = Table(title=f"membership attacks, {repeats} x {result.best.cv.n_splits}-fold CV "

@@ -162,9 +162,8 @@ class ReconstructionMembership(MembershipEstimator):
         return Head(kind, model, cv_auc)
 
     def _refit_head(self, head: Head, ctx, rows, y) -> Head:
-        if head.kind == "logistic":
-            return Head("logistic", self._fit_logistic(ctx, rows, y))
-        return Head("reconstruction")
+        # only a logistic head has out-of-fold scores (_needs_oof)
+        return Head("logistic", self._fit_logistic(ctx, rows, y))
 
     def _needs_oof(self, head: Head) -> bool:
         return head.kind == "logistic"
