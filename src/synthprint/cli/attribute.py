@@ -63,12 +63,12 @@ def attribute(
 ) -> None:
     """Attribute each synthetic test image to the training subset whose generator made it
     (ImageCLEFmedical GANs 2025 subtask 2), after cross-validating the method on train."""
-    from synthprint.attribution import DEFAULT_METHOD, METHODS, make_method
+    from synthprint.attribution import METHODS, make_method
     from synthprint.evaluation import cross_validate, multiclass_metrics
     from synthprint.report import save_record, write_report
 
     if method == "list":
-        console.print(methods_table("attribution", METHODS.values(), DEFAULT_METHOD,
+        console.print(methods_table("attribution", METHODS.values(), ATTRIBUTION_METHOD,
                                     {"torch": lambda m: "yes" if m.needs_torch else ""}))
         return
     if method not in METHODS:

@@ -66,13 +66,13 @@ def membership(
     from synthprint.evaluation import binary_metrics
     from synthprint.evaluation.membership_run import run_membership
     from synthprint.features import FeatureCache, topk
-    from synthprint.membership import DEFAULT_METHOD, METHODS, OFFICIAL_METRIC, make_method
+    from synthprint.membership import METHODS, OFFICIAL_METRIC, make_method
     from synthprint.membership.decision import NO_SIGNAL_POLICIES
     from synthprint.report import new_record, save_record, write_report
     from synthprint.report.blocks import cv_block, cv_curve, metric_block
 
     if method == "list":
-        console.print(methods_table("membership", METHODS.values(), DEFAULT_METHOD))
+        console.print(methods_table("membership", METHODS.values(), MEMBERSHIP_METHOD))
         return
     if when_no_signal not in NO_SIGNAL_POLICIES:
         raise SynthprintError(f"--when-no-signal must be one of {', '.join(NO_SIGNAL_POLICIES)}"
