@@ -45,6 +45,19 @@ def test_help_lists_commands():
         assert name in result.output
 
 
+def test_the_command_list_shows_each_summary_as_one_paragraph():
+    """A docstring's hard line breaks must not reach the command list, where they split a
+    sentence over lines of different lengths."""
+    from synthprint.cli._app import short_help
+
+    assert short_help("Run every step,\n    with reports.\n\n    Details.") == \
+        "Run every step, with reports."
+    commands = {c.name: c for c in app.registered_commands}
+    assert "\n" not in commands["attribute"].short_help
+    assert commands["attribute"].short_help.endswith("after cross-validating the method on "
+                                                     "train.")
+
+
 def test_info_on_demo_benchmark():
     result = runner.invoke(app, ["info", str(demo_path("membership")), "-q"])
     assert result.exit_code == 0, result.output

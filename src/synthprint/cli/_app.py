@@ -50,6 +50,12 @@ def _root(
     state.debug = debug
 
 
+def short_help(doc: str) -> str:
+    """The first paragraph of a command's docstring on one line, for the command list (the
+    docstring's own line breaks would otherwise show there)."""
+    return " ".join(doc.strip().split("\n\n")[0].split())
+
+
 def command(*args: Any, **kwargs: Any) -> Callable:
     """``app.command`` with the error boundary: a :class:`SynthprintError` becomes one red
     line and exit code 2; any other exception says it is a bug (traceback with ``--debug``)."""
@@ -78,6 +84,8 @@ def command(*args: Any, **kwargs: Any) -> Callable:
                     highlight=False, soft_wrap=True)
                 raise typer.Exit(3) from None
 
+        if fn.__doc__ and "short_help" not in kwargs:
+            kwargs["short_help"] = short_help(fn.__doc__)
         return app.command(*args, **kwargs)(wrapper)
 
     return decorate
