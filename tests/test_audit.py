@@ -166,3 +166,76 @@ def test_risk_percentiles_compare_images_within_their_own_fold():
     np.testing.assert_array_equal(_fold_percentiles(cv, 2), [1.0, 1.0])
     cv.oof_scores = np.array([[1.0, 20.0, 1.0, 30.0]])        # a tie, and a lower member
     np.testing.assert_array_equal(_fold_percentiles(cv, 2), [0.5, 0.0])
+
+
+def test_a_real_image_given_twice_does_not_set_the_yardstick(audit_folders):
+    """Its SSIM of 1 with its own repeat would make the yardstick 1, and nothing a copy."""
+    from synthprint.audit.copies import distinct_images, identical_groups
+
+    train, holdout, synth = _load(audit_folders)
+    real = np.concatenate([train.images, holdout.images])
+    twice = np.concatenate([real, real[3:4], real[5:6], real[3:4]])
+    assert [g.tolist() for g in identical_groups(twice)] == [[3, 16, 18], [5, 17]]
+    assert distinct_images(twice).tolist() == list(range(16))
+    alone = real_yardstick(real, quiet=True)
+    for given in (None, pairwise(twice, twice, quiet=True)):
+        yard = real_yardstick(twice, similarities=given, quiet=True)
+        assert (yard.value, yard.i, yard.j) == (alone.value, alone.i, alone.j)
+    with pytest.raises(ValueError, match="two distinct"):
+        real_yardstick(np.stack([real[0]] * 3), quiet=True)
+
+
+def test_the_audit_refuses_an_image_in_both_training_and_holdout(audit_folders):
+    write_png(audit_folders / "train" / "train_9.png", ct_like(100))     # = train_1
+    write_png(audit_folders / "holdout" / "leak.png", ct_like(203))      # = holdout_4
+    train, holdout, synth = _load(audit_folders)
+    result = run_audit(train, holdout, synth, {"max-ssim": MaxSSIM}, n_splits=2,
+                       n_repeats=1, n_boot=50, quiet=True)
+    assert result.identical == [["train_1.png", "train_9.png"],
+                                ["holdout_4.png", "leak.png"]]
+    assert list(np.flatnonzero(result.copies.flagged)) == [0, 1, 2]
+    write_png(audit_folders / "holdout" / "train_again.png", ct_like(102))   # = train_3
+    train, holdout, synth = _load(audit_folders)
+    with pytest.raises(SynthprintError, match=r"train_3.png and .*train_again.png are the "
+                                              r"same image \(1 images"):
+        run_audit(train, holdout, synth, {"max-ssim": MaxSSIM}, quiet=True)
+
+
+def test_a_forced_filtering_replaces_the_earlier_folder(audit_folders, tmp_path):
+    _, _, synth = _load(audit_folders)
+    folder = tmp_path / "out" / "filtered"
+    keep_all = np.zeros(len(synth), dtype=bool)
+    write_filtered(synth, keep_all, folder)
+    drop = keep_all.copy()
+    drop[[0, 4]] = True
+    write_filtered(synth, drop, folder, force=True)
+    assert sorted(p.name for p in folder.iterdir()) == sorted(
+        n for n, d in zip(synth.names, drop) if not d)
+    assert [p.name for p in folder.parent.iterdir() if p.name.startswith(".")] == []
+
+
+def test_cli_audit_rerun_with_force_replaces_every_earlier_output(audit_folders, tmp_path):
+    from typer.testing import CliRunner
+
+    from synthprint.cli import app
+
+    def args_for(out):
+        return ["audit", "--train", str(audit_folders / "train"), "--holdout",
+                str(audit_folders / "holdout"), "--synthetic",
+                str(audit_folders / "synthetic"), "--out", str(out), "--attacks",
+                "nearest-neighbour", "-q", "--n-boot", "50", "--folds", "2", "--repeats", "1"]
+
+    out = tmp_path / "audit"
+    args = args_for(out)
+    runner = CliRunner()
+    first = runner.invoke(app, [*args, "--filter"])
+    assert first.exit_code == 0, first.output
+    assert len(list((out / "filtered").iterdir())) == 7
+    assert " ".join(first.output.split()).count("dropped.csv") == 1
+    assert runner.invoke(app, args).exit_code == 2              # earlier outputs: no --force
+    again = runner.invoke(app, [*args, "--force"])
+    assert again.exit_code == 0, again.output
+    assert not (out / "filtered").exists() and not (out / "dropped.csv").exists()
+    assert "removed the earlier run's filtered, dropped.csv" in " ".join(again.output.split())
+    inside = runner.invoke(app, args_for(audit_folders / "train" / "out"))
+    assert inside.exit_code == 2 and "is inside the input folder" in inside.output

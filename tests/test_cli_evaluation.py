@@ -91,12 +91,35 @@ def test_evaluate_a_scores_csv(tmp_path):
     assert result.exit_code == 0 and "ROC AUC" in result.output
 
 
+def test_evaluate_reads_the_attribute_commands_scores_csv(tmp_path):
+    from synthprint.cli.attribute import scores_csv
+
+    truth = read_labels_csv(ATTRIBUTION_TRUTH)
+    names = sorted(truth)
+    y = np.array([truth[n] for n in names])
+    pred = np.where(np.arange(len(y)) < 7, y % 5 + 1, y)            # 7 wrong
+    proba = np.eye(5)[pred - 1]
+    path = tmp_path / "scores.csv"
+    path.write_text(scores_csv(names, np.arange(1, 6), proba, pred))
+    out = _json(["evaluate", "--run", str(path), "--truth", str(ATTRIBUTION_TRUTH), "--json",
+                 "--n-boot", "0"])
+    assert out["task"] == "multiclass"
+    assert _values(out)["accuracy"] == pytest.approx(1 - 7 / len(y))
+
+
 def test_evaluate_errors_are_one_line_exit_2(tmp_path):
     part = tmp_path / "part.csv"
     part.write_text("real_unknown_0001.png,1\n")
     result = runner.invoke(app, ["evaluate", "--run", str(part), "--truth",
                                  str(MEMBERSHIP_TRUTH)])
     assert result.exit_code == 2 and "lacks 29" in result.output
+    extra = tmp_path / "extra.csv"
+    extra.write_text(MEMBERSHIP_TRUTH.read_text() + "bogus.png,1\n")
+    result = runner.invoke(app, ["evaluate", "--run", str(extra), "--truth",
+                                 str(MEMBERSHIP_TRUTH)])
+    assert result.exit_code == 2
+    assert f"{extra}: names 1 images that {MEMBERSHIP_TRUTH} does not have (first: bogus.png)" \
+        in "".join(result.output.split("\n"))
     bad = tmp_path / "bad.csv"
     bad.write_text("a.png,x\n")
     with pytest.raises(SynthprintError, match="bad.csv:1"):

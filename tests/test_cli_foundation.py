@@ -104,7 +104,8 @@ def test_demo_runs_the_pipeline_and_refuses_to_overwrite(tmp_path):
         assert (out / step / "report.html").is_file()
     assert "valid 2025 membership run" in result.output
     again = runner.invoke(app, ["demo", "--out", str(out), "-q"])
-    assert again.exit_code == 2 and "--force" in again.output
+    assert again.exit_code == 2 and "holds files already" in again.output
+    assert "--force" in again.output
 
 
 def test_a_swapped_split_is_named_before_any_image_is_decoded(tmp_path):
@@ -146,3 +147,19 @@ def test_loading_says_how_images_were_converted(tmp_path, capsys):
     data = load_split_for(split, "membership-test", resize=False, quiet=False)
     assert len(data.names) == 4
     assert "converted on loading: 2 colour" in " ".join(capsys.readouterr().out.split())
+    # --quiet silences progress bars, not the conversions that change pixel values
+    load_split_for(split, "membership-test", resize=False, quiet=True)
+    assert "converted on loading: 2 colour" in " ".join(capsys.readouterr().out.split())
+
+
+def test_error_messages_print_names_as_they_are(tmp_path):
+    """Rich would read '[red]' as markup and ':100:' as an emoji code."""
+    odd = tmp_path / "[red]scan:100:"
+    result = runner.invoke(app, ["info", str(odd)])
+    assert result.exit_code == 2 and str(odd) in result.output.replace("\n", "")
+
+
+def test_an_empty_folder_is_called_empty(tmp_path):
+    (tmp_path / "empty").mkdir()
+    result = runner.invoke(app, ["info", str(tmp_path / "empty")])
+    assert result.exit_code == 2 and "empty: is empty" in result.output

@@ -205,8 +205,12 @@ def test_zip_runs(tmp_path):
         validate_run(nested, ids=CASES / "image_ids.txt")
     broken = tmp_path / "broken.zip"
     broken.write_bytes(zip_bytes("x")[:30])
-    report = validate_run(broken, ids=CASES / "image_ids.txt")  # not a zip: read as text
-    assert not report.valid
+    with pytest.raises(SynthprintError, match="broken.zip: is not a readable zip"):
+        validate_run(broken, ids=CASES / "image_ids.txt")
+    with pytest.raises(SynthprintError, match="is a folder; give the run file itself: .*run.csv"):
+        (tmp_path / "out").mkdir()
+        (tmp_path / "out" / "run.csv").write_bytes(OK)
+        validate_run(tmp_path / "out", ids=CASES / "image_ids.txt")
 
 
 def test_a_header_row_stops_validation_in_first_error_mode():

@@ -215,6 +215,48 @@ def test_cli_on_demo_writes_outputs_and_refuses_overwrite(tmp_path):
     assert (out / "run.csv").read_bytes() == before  # byte-identical rerun
 
 
+def test_cli_force_leaves_no_earlier_output_beside_the_new_ones(tmp_path):
+    """A report.html of an earlier run would describe other labels than this run's files."""
+    out = tmp_path / "run"
+    nn = ("--method", "nearest-neighbour")
+    assert runner.invoke(app, _args(out, None, *nn, "--report")).exit_code == 0
+    assert (out / "report.html").exists()
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / "report.html").write_text("an earlier run's")
+    refused = runner.invoke(app, _args(tmp_path / "other", None, *nn))
+    assert refused.exit_code == 2 and "report.html: exists already" in refused.output
+    forced = runner.invoke(app, _args(out, None, *nn, "--force"))
+    assert forced.exit_code == 0, forced.output
+    assert not (out / "report.html").exists()
+    assert "removed the earlier run's report.html" in forced.output
+
+
+def test_cli_checks_the_truth_before_it_writes_anything(tmp_path):
+    d = demo_path("membership")
+    rows = (d / "truth" / "real_unknown.csv").read_text().splitlines()
+    bad = tmp_path / "truth.csv"
+    bad.write_text("\n".join(rows[:-1] + [rows[-1].rsplit(",", 1)[0] + ",2"]) + "\n")
+    out = tmp_path / "run"
+    result = runner.invoke(app, _args(out, None, "--truth", str(bad)))
+    assert result.exit_code == 2
+    assert f"{bad}: real_unknown_0030.png has label 2; the labels here must be 0, 1" in \
+        " ".join(result.output.split())
+    assert not out.exists()
+    stems = tmp_path / "truth2023.csv"            # 2023 ids: no extension
+    stems.write_text("".join(r.replace(".png", "") + "\n" for r in rows))
+    ok = runner.invoke(app, _args(out, None, "--method", "nearest-neighbour", "--truth",
+                                  str(stems)))
+    assert ok.exit_code == 0 and "test (against --truth)" in ok.output
+
+
+def test_cli_writes_nothing_into_the_data(tmp_path):
+    d = tmp_path / "data"
+    shutil.copytree(demo_path("membership"), d)
+    result = runner.invoke(app, _args(d / "test" / "real_unknown", d / "test"))
+    assert result.exit_code == 2 and "is inside the input folder" in result.output
+    assert not (d / "test" / "real_unknown" / "run.csv").exists()
+
+
 def test_cli_prior_works_for_every_method(tmp_path):
     out = tmp_path / "run"
     result = runner.invoke(app, _args(out, None, "--method", "ssim-threshold-max",

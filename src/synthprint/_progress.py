@@ -19,7 +19,7 @@ from rich.progress import (
 
 T = TypeVar("T")
 
-_console = Console(stderr=True)
+_console = Console(stderr=True, emoji=False)
 
 
 def make_progress(quiet: bool = False) -> Progress:

@@ -2,11 +2,14 @@
 
 The yardstick is the closest pair of *distinct* real images (training and holdout pooled):
 two different patients' slices never look more alike than that, so a synthetic image whose
-nearest training image is closer still is, by this data's own standard, a copy.
+nearest training image is closer still is, by this data's own standard, a copy. Distinct
+means different pixels: a file given twice is one image (otherwise its SSIM of 1 with itself
+would set the yardstick, and nothing would be a copy).
 """
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -42,10 +45,37 @@ class CopyMatches:
     yardstick: CopyYardstick
 
 
+def identical_groups(images: np.ndarray) -> list[np.ndarray]:
+    """Groups of images that are the same pixel for pixel, among ``images`` (N, H, W): a list
+    of (n_i,) int64 index arrays, ascending, each with at least two images, ordered by their
+    first index. Images are grouped by a hash of their bytes and compared exactly."""
+    images = np.asarray(images)
+    by_digest: dict[bytes, list[int]] = {}
+    for i, image in enumerate(images):
+        digest = hashlib.blake2b(np.ascontiguousarray(image).tobytes(), digest_size=16).digest()
+        by_digest.setdefault(digest, []).append(i)
+    groups = []
+    for members in by_digest.values():
+        while len(members) > 1:
+            same = [m for m in members if np.array_equal(images[m], images[members[0]])]
+            if len(same) > 1:
+                groups.append(np.array(same, dtype=np.int64))
+            members = [m for m in members if m not in same]
+    return sorted(groups, key=lambda g: int(g[0]))
+
+
+def distinct_images(images: np.ndarray) -> np.ndarray:
+    """(D,) int64, ascending: the index of each image of ``images`` (N, H, W) that is not a
+    pixel-for-pixel repeat of an earlier one."""
+    repeats = {int(i) for g in identical_groups(images) for i in g[1:]}
+    return np.array([i for i in range(len(images)) if i not in repeats], dtype=np.int64)
+
+
 def real_yardstick(real: np.ndarray, *, metric: str = "ssim", candidates: int = 32,
                    similarities: np.ndarray | None = None,
                    quiet: bool = False) -> CopyYardstick:
-    """The most similar pair of distinct images in ``real`` (R, 256, 256) uint8, R >= 2.
+    """The most similar pair of distinct images in ``real`` (R, 256, 256) uint8, at least two
+    of them distinct (repeats of an image are left out: :func:`distinct_images`).
 
     Exact over all R x R pairs up to :data:`EXACT_PAIR_LIMIT`, else pruned (the exact SSIM of
     each image's ``candidates`` best candidates of :func:`~synthprint.features.topk`'s cheap
@@ -53,8 +83,14 @@ def real_yardstick(real: np.ndarray, *, metric: str = "ssim", candidates: int = 
     (R, R) ``metric`` matrix of ``real`` when the caller has it already (then the answer is
     exact and nothing is recomputed).
     """
-    if len(real) < 2:
-        raise ValueError("the copy yardstick needs at least two real images")
+    keep = distinct_images(real)
+    if len(keep) < 2:
+        raise ValueError("the copy yardstick needs at least two distinct real images")
+    if len(keep) < len(real):
+        found = real_yardstick(real[keep], metric=metric, candidates=candidates, quiet=quiet,
+                               similarities=None if similarities is None
+                               else similarities[np.ix_(keep, keep)])
+        return CopyYardstick(found.value, int(keep[found.i]), int(keep[found.j]), found.exact)
     k = min(3, len(real))
     exact = similarities is not None or len(real) ** 2 <= EXACT_PAIR_LIMIT
     if similarities is not None:

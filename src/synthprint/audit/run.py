@@ -15,7 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from synthprint.audit.copies import CopyMatches, find_copies, real_yardstick
+from synthprint.audit.copies import CopyMatches, find_copies, identical_groups, real_yardstick
+from synthprint.errors import SynthprintError
 from synthprint.evaluation import CVResult
 from synthprint.evaluation.membership_run import run_membership
 from synthprint.features import FeatureCache, cached_pairwise, pairwise, select_topk
@@ -54,6 +55,8 @@ class AuditResult:
     ``nearest_synthetic`` and ``nearest_ssim``, ``copies`` (flagged synthetic images whose
     nearest training image it is). ``copy_table`` has one row per synthetic image,
     highest SSIM first; ``copy_table.attrs["yardstick_pair"]`` names the closest real pair.
+    ``identical`` lists each group of real images (training or holdout) with the same
+    pixels: they count once for the yardstick.
     """
 
     attacks: list[Attack]
@@ -62,6 +65,7 @@ class AuditResult:
     copy_table: pd.DataFrame
     nearest_values: np.ndarray  # (n_train, k) SSIM of each training image's nearest synthetic
     nearest_indices: np.ndarray  # (n_train, k) their indices into the synthetic images
+    identical: list[list[str]]  # names of real images given more than once (same pixels)
 
     @property
     def best(self) -> Attack:
@@ -115,6 +119,22 @@ def _risk_table(train: ImageDataset, best: Attack, synthetic: ImageDataset,
                              ).reset_index(drop=True)
 
 
+def _identical_real(train: ImageDataset, holdout: ImageDataset) -> list[list[str]]:
+    """Names of each group of identical real images; an image that is both a training and a
+    holdout image is an error (it would be labelled member and non-member at once)."""
+    groups = identical_groups(np.concatenate([train.images, holdout.images]))
+    n = len(train)
+    both = [g for g in groups if g[0] < n <= g[-1]]
+    if both:
+        i, j = int(both[0][0]), int(both[0][-1]) - n
+        raise SynthprintError(
+            f"{train.paths[i]} and {holdout.paths[j]} are the same image ({len(both)} images "
+            "are both in the training and the holdout folder); a holdout image must be one "
+            "the generator never saw: remove it from one of the folders")
+    names = train.names + holdout.names
+    return [[names[i] for i in g] for g in groups]
+
+
 def run_audit(train: ImageDataset, holdout: ImageDataset, synthetic: ImageDataset,
               attacks: Mapping[str, Callable[[], MembershipEstimator]], *, n_splits: int = 5,
               n_repeats: int = 2, seed: int = 0, n_boot: int = 1000,
@@ -147,9 +167,13 @@ def run_audit(train: ImageDataset, holdout: ImageDataset, synthetic: ImageDatase
     Returns
     -------
     AuditResult with attacks sorted by pooled ROC AUC (best first, ties by name).
+
+    Raises :class:`~synthprint.errors.SynthprintError` when an image is both in ``train``
+    and in ``holdout`` (same pixels), before any attack runs.
     """
     if not attacks:
         raise ValueError("run_audit needs at least one attack")
+    identical = _identical_real(train, holdout)
     if cache is None or not cache.enabled:
         cache = FeatureCache.in_memory()
     real = np.concatenate([train.images, holdout.images])
@@ -184,4 +208,4 @@ def run_audit(train: ImageDataset, holdout: ImageDataset, synthetic: ImageDatase
     copy_table.attrs["yardstick_pair"] = (real_names[yardstick.i], real_names[yardstick.j])
     risk = _risk_table(train, results[0], synthetic, near_values, near_indices, copies)
     return AuditResult(results, risk, copies, copy_table.reset_index(drop=True), near_values,
-                       near_indices)
+                       near_indices, identical)

@@ -10,6 +10,7 @@ from typing import Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from synthprint import __version__
 from synthprint.errors import SynthprintError
@@ -22,10 +23,12 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
     rich_markup_mode="rich",
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
 
-console = Console()
-err_console = Console(stderr=True)
+# emoji codes off: ":100:" in "run.csv:100: ..." must stay a line number
+console = Console(emoji=False)
+err_console = Console(stderr=True, emoji=False)
 
 
 class _State:
@@ -70,7 +73,8 @@ def command(*args: Any, **kwargs: Any) -> Callable:
             except SynthprintError as exc:
                 if state.debug:
                     traceback.print_exc()
-                err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+                err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False,
+                                  soft_wrap=True)
                 raise typer.Exit(2) from None
             except KeyboardInterrupt:
                 err_console.print("interrupted")
@@ -79,7 +83,7 @@ def command(*args: Any, **kwargs: Any) -> Callable:
                 if state.debug:
                     traceback.print_exc()
                 err_console.print(
-                    f"[bold red]internal error:[/] {type(exc).__name__}: {exc} "
+                    f"[bold red]internal error:[/] {type(exc).__name__}: {escape(str(exc))} "
                     "(a bug in synthprint; rerun with --debug for the traceback)",
                     highlight=False, soft_wrap=True)
                 raise typer.Exit(3) from None

@@ -16,6 +16,7 @@ from synthprint.io import (
     atomic_write_text,
     detect_layout,
     load_split,
+    remove_stale_outputs,
     summarize_notes,
 )
 from synthprint.io.submission import write_submission
@@ -34,13 +35,24 @@ def load_split_for(path: Path, layout: str, *, resize: bool, quiet: bool) -> Ima
     found = detect_layout(path)
     if found.name != layout:
         option = "--" + layout.split("-")[1]
+        article = "an" if found.name[0] in "aeiou" else "a"
         what = ("a benchmark (train/ + test/)" if isinstance(found, BenchmarkLayout)
-                else f"a {found.name} split")
+                else f"{article} {found.name} split")
         raise SynthprintError(f"{path}: is {what}; {option} must hold {LAYOUT_FOLDERS[layout]}")
-    data = load_split(found, resize=resize, quiet=quiet)
-    if data.notes and not quiet:
-        kinds = ", ".join(f"{n} {kind}" for kind, n in sorted(summarize_notes(data.notes).items()))
-        console.print(f"{path}: converted on loading: {kinds}", highlight=False)
+    return say_conversions(path, load_split(found, resize=resize, quiet=quiet), quiet=quiet)
+
+
+def say_conversions(path: Path, data: ImageDataset, *, quiet: bool) -> ImageDataset:
+    """Say how ``data``'s images were converted on loading, e.g. "200 palette, 3
+    16-bit-rescaled"; under ``--quiet`` only the conversions that change pixel values
+    (16-bit rescaling, colour to luminance, resizing: palette decoding loses nothing)."""
+    counts = summarize_notes(data.notes)
+    if quiet:
+        counts.pop("palette", None)
+    if counts:
+        kinds = ", ".join(f"{n} {kind}" for kind, n in sorted(counts.items()))
+        console.print(f"{path}: converted on loading: {kinds}", highlight=False,
+                      soft_wrap=True)
     return data
 
 
@@ -50,6 +62,14 @@ def write_run_files(out: Path, names: list[str], labels, *, edition: int, task: 
     run, zipped = write_submission(out / "run.csv", names, labels, edition=edition, task=task,
                                    zip_path=out / "submission.zip", force=force)
     return [atomic_write_text(out / "scores.csv", scores_csv, force=force), run, zipped]
+
+
+def remove_stale(out: Path, stale: list[str]) -> str:
+    """Remove the outputs of an earlier run in ``out`` that this run did not write (see
+    :func:`~synthprint.io.prepare_output_dir`); returns "" or "; removed ..." to append to
+    the command's last line."""
+    removed = remove_stale_outputs(out, stale)
+    return f"; removed the earlier run's {', '.join(removed)}" if removed else ""
 
 
 def methods_table(task: str, methods, default: str, extra: dict | None = None) -> Table:

@@ -14,6 +14,7 @@ from synthprint.cli._common import (
     confusion_table,
     load_split_for,
     methods_table,
+    remove_stale,
     write_run_files,
 )
 from synthprint.errors import SynthprintError
@@ -79,14 +80,16 @@ def attribute(
         raise SynthprintError(f"missing {', '.join(missing)}; see synthprint attribute --help")
     _check_torch(method)
     outputs = list(OUTPUTS) + (["report.html"] if report else [])
-    prepare_output_dir(out, outputs, force=force)
+    stale = [] if report else ["report.html"]
+    prepare_output_dir(out, outputs, force=force, stale=stale, inputs=(train, test))
 
     train_data = load_split_for(train, "attribution-train", resize=resize, quiet=quiet)
     test_data = load_split_for(test, "attribution-test", resize=resize, quiet=quiet)
-    y_test = labels_for(test_data.names, read_labels_csv(truth), truth) if truth else None
     gi = train_data.indices(Role.GENERATED_SUBSET)
     ri = train_data.indices(Role.REAL_SUBSET)
     generated, subsets = train_data.images[gi], train_data.labels[gi].astype(np.int64)
+    y_test = labels_for(test_data.names, read_labels_csv(truth), truth,
+                        allowed=set(subsets.tolist())) if truth else None
     real = train_data.images[ri] if len(ri) else None
     real_subsets = train_data.labels[ri].astype(np.int64) if len(ri) else None
     test_images = test_data.images
@@ -154,7 +157,8 @@ def attribute(
     counts = ", ".join(f"t{c}: {int(np.sum(labels == c))}" for c in est.classes_)
     console.print(f"{method}: fitted in {fit_s:.1f} s, attributed {len(labels)} test images "
                   f"in {predict_s:.1f} s ({counts})", highlight=False)
-    console.print(f"wrote {', '.join(outputs)} in {out}", highlight=False, soft_wrap=True)
+    console.print(f"wrote {', '.join(outputs)} in {out}{remove_stale(out, stale)}",
+                  highlight=False, soft_wrap=True)
 
 
 def _record(train, test, method, seed, cv, test_table, test_data, classes, proba, labels):

@@ -9,9 +9,15 @@ import typer
 from rich.table import Table
 
 from synthprint.cli._app import command, console
-from synthprint.cli._common import CACHE_HELP
+from synthprint.cli._common import CACHE_HELP, remove_stale, say_conversions
 from synthprint.errors import SynthprintError
-from synthprint.io import Role, atomic_write_text, load_folder, prepare_output_dir
+from synthprint.io import (
+    UNKNOWN_LABEL,
+    Role,
+    atomic_write_text,
+    load_folder,
+    prepare_output_dir,
+)
 
 OUTPUTS = ("attacks.csv", "risk.csv", "copies.csv", "record.json")
 
@@ -71,13 +77,17 @@ def audit(
     from synthprint.report.blocks import cv_block, cv_curve
 
     names = _attack_names(attacks)
-    outputs = list(OUTPUTS) + (["report.html"] if report else []) + \
-        (["dropped.csv"] if filter_copies else [])
-    prepare_output_dir(out, outputs, force=force)
+    optional = {"report.html": report, "filtered": filter_copies, "dropped.csv": filter_copies}
+    outputs = list(OUTPUTS) + [n for n, wanted in optional.items() if wanted]
+    stale = [n for n, wanted in optional.items() if not wanted]
+    prepare_output_dir(out, outputs, force=force, stale=stale,
+                       inputs=(train, holdout, synthetic))
     cache = FeatureCache.from_options(cache_dir)
-    tr = load_folder(train, Role.REAL_USED, 1, resize=resize, quiet=quiet)
-    ho = load_folder(holdout, Role.REAL_NOT_USED, 0, resize=resize, quiet=quiet)
-    sy = load_folder(synthetic, Role.GENERATED, resize=resize, quiet=quiet)
+    tr, ho, sy = (say_conversions(path, load_folder(path, role, label, resize=resize,
+                                                    quiet=quiet), quiet=quiet)
+                  for path, role, label in ((train, Role.REAL_USED, 1),
+                                            (holdout, Role.REAL_NOT_USED, 0),
+                                            (synthetic, Role.GENERATED, UNKNOWN_LABEL)))
     factories = {n: (lambda n=n: make_method(n, seed=seed, quiet=quiet)) for n in names}
     result = run_audit(tr, ho, sy, factories, n_splits=folds, n_repeats=repeats, seed=seed,
                        n_boot=n_boot, cache=cache, quiet=quiet)
@@ -119,11 +129,13 @@ def audit(
                 f"image closer than SSIM {yard.value:.3f}, the closest pair of distinct real "
                 f"images: {pair[0]} and {pair[1]}).")
     console.print(verdict, highlight=False)
+    if result.identical:
+        first = result.identical[0]
+        console.print(f"note: {len(result.identical)} real images are given more than once "
+                      f"(same pixels; first: {' = '.join(first)}); each counts once for the "
+                      "copy yardstick", highlight=False)
     if filter_copies:
-        folder, listing = write_filtered(sy, result.copies.flagged, out / "filtered",
-                                         force=force)
-        console.print(f"wrote {folder} ({len(sy) - n_copies} images) and {listing}",
-                      highlight=False)
+        write_filtered(sy, result.copies.flagged, out / "filtered", force=force)
 
     record = new_record("audit", {"train": train, "holdout": holdout, "synthetic": synthetic},
                         {"attacks": ", ".join(names), "folds": folds, "repeats": repeats,
@@ -151,9 +163,11 @@ def audit(
     record["table"] = {"file": "risk.csv", "sort": "risk_percentile"}
     record["notes"] = [f"{n_copies} synthetic images flagged as copies; see copies.csv."]
     save_record(out, record, force=force)
-    written = ", ".join(outputs)
+    written = ", ".join(f"filtered/ ({len(sy) - n_copies} images)" if n == "filtered" else n
+                        for n in outputs)
     if report:
         write_report(out, force=force, record=record)
-    console.print(f"wrote {written} in {out}", highlight=False)
+    console.print(f"wrote {written} in {out}{remove_stale(out, stale)}", highlight=False,
+                  soft_wrap=True)
     if np.any(result.copies.flagged) and not filter_copies:
         console.print("rerun with --filter to write a copy of the synthetic set without them")

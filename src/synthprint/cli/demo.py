@@ -63,6 +63,9 @@ def demo(
 ) -> None:
     """Run every step on the bundled demo: info, membership, attribute, validate, evaluate,
     audit, with HTML reports in OUT/*/report.html."""
+    if out.is_dir() and any(out.iterdir()) and not force:
+        raise SynthprintError(f"{out}: holds files already (an earlier demo?); pass --force "
+                              "to run the demo again into it, or choose another --out")
     for title, args in demo_steps(out, quiet, force):
         console.print(f"\n[bold]{title}[/]")
         code = _run(args)

@@ -9,7 +9,13 @@ import typer
 
 from synthprint._defaults import MEMBERSHIP_METHOD
 from synthprint.cli._app import command, console
-from synthprint.cli._common import CACHE_HELP, load_split_for, methods_table, write_run_files
+from synthprint.cli._common import (
+    CACHE_HELP,
+    load_split_for,
+    methods_table,
+    remove_stale,
+    write_run_files,
+)
 from synthprint.errors import SynthprintError
 from synthprint.io import (
     labels_for,
@@ -83,7 +89,8 @@ def membership(
         make_method(method)  # raises the error that lists the methods
     outputs = ["scores.csv", "run.csv", "submission.zip", "record.json"] + \
         (["report.html"] if report else [])
-    prepare_output_dir(out, outputs, force=force)
+    stale = [] if report else ["report.html"]
+    prepare_output_dir(out, outputs, force=force, stale=stale, inputs=(train, test))
     cache = FeatureCache.from_options(cache_dir)
     tr = load_split_for(train, "membership-train", resize=resize, quiet=quiet)
     te = load_split_for(test, "membership-test", resize=resize, quiet=quiet)
@@ -95,7 +102,8 @@ def membership(
     data = membership_data(tr, te)
     generated, y, unk = data.generated, data.labels, data.unknown
     names = [te.names[i] for i in unk]
-    y_test = labels_for(names, read_labels_csv(truth), truth) if truth else None
+    y_test = labels_for(names, read_labels_csv(truth), truth,
+                        allowed=(0, 1)) if truth else None
 
     estimator = make_method(method, metric=metric, seed=seed, quiet=quiet, cache=cache)
     result = run_membership(estimator.set_params(prior=prior),
@@ -146,4 +154,5 @@ def membership(
     if no_signal:
         console.print(f"[bold yellow]{NO_SIGNAL}[/]: {labels_note}.", highlight=False)
     console.print(f"{n_used} of {len(names)} test images labelled used; wrote "
-                  f"{', '.join(outputs)} in {out}", highlight=False)
+                  f"{', '.join(outputs)} in {out}{remove_stale(out, stale)}", highlight=False,
+                  soft_wrap=True)

@@ -197,7 +197,7 @@ def _effective_splits(y: np.ndarray, n_splits: int) -> tuple[int, list[str]]:
         )
     if smallest < n_splits:
         c = int(classes[counts.argmin()])
-        return smallest, [f"n_splits reduced from {n_splits} to {smallest}: class {c} has "
+        return smallest, [f"cross-validation folds reduced from {n_splits} to {smallest}: class {c} has "
                           f"only {smallest} samples, and every test fold must hold each class"]
     return n_splits, []
 

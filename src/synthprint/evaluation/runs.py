@@ -51,7 +51,9 @@ def read_predictions(path: str | Path) -> Predictions:
 
     Without a header, two columns are labels when every value is a whole number and scores
     otherwise; three columns are ``name,score,label``. A header names the columns (``name``,
-    ``score``, ``label`` and common synonyms). Blank lines and a byte-order mark are ignored.
+    ``score``, ``label`` and common synonyms); per-class probability columns ``p_<class>``
+    (``synthprint attribute``'s scores.csv) are read past, the label column is scored. Blank
+    lines and a byte-order mark are ignored.
     """
     data, source = read_run_bytes(path)
     try:
@@ -72,15 +74,17 @@ def read_predictions(path: str | Path) -> Predictions:
             header = [t.lower() for t in first]
             rows = rows[1:]
     width = len(header) if header else len(first)
-    if width not in (2, 3):
+    per_class = header is not None and any(h.startswith("p_") for h in header[1:])
+    if width not in (2, 3) and not per_class:
         raise SynthprintError(f"{source}:{rows[0][0] if rows else 1}: expected 'name,label', "
                               f"'name,score' or 'name,score,label', got {width} columns")
     if header:
-        unknown = [h for h in header[1:] if h not in _SCORE_COLS + _LABEL_COLS]
+        unknown = [h for h in header[1:]
+                   if h not in _SCORE_COLS + _LABEL_COLS and not h.startswith("p_")]
         if unknown or header[0] not in _NAME_COLS:
             raise SynthprintError(
                 f"{source}:1: header {','.join(header)!r} not understood; name the columns "
-                "'name,label', 'name,score' or 'name,score,label'")
+                "'name,label', 'name,score' or 'name,score,label' (or 'name,p_t1,...,label')")
         score_col = next((i for i, h in enumerate(header) if h in _SCORE_COLS), None)
         label_col = next((i for i, h in enumerate(header) if h in _LABEL_COLS), None)
     else:
@@ -147,8 +151,8 @@ def _align(pred: Predictions, truth: dict[str, int], truth_path: str
             parts.append(f"{pred.source}: lacks {len(missing)} of the {len(keys)} images of "
                          f"{truth_path} (first: {missing[0]})")
         if extra:
-            parts.append(f"names {len(extra)} images {truth_path} does not have (first: "
-                         f"{extra[0]})")
+            parts.append(f"{pred.source}: names {len(extra)} images that {truth_path} "
+                         f"does not have (first: {extra[0]})")
         raise SynthprintError("; ".join(parts) + "; the run and the truth must name the same "
                               "images (2023 ids without extension match by name stem)")
     return truth_names, np.array([index[k] for k in keys], dtype=np.int64), matched_by

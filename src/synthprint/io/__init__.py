@@ -34,6 +34,7 @@ from synthprint.io.writers import (
     atomic_write_text,
     check_can_write,
     prepare_output_dir,
+    remove_stale_outputs,
 )
 
 __all__ = [
@@ -67,6 +68,7 @@ __all__ = [
     "membership_data",
     "natural_key",
     "prepare_output_dir",
+    "remove_stale_outputs",
     "read_header",
     "labels_for",
     "read_labels_csv",

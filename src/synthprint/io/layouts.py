@@ -244,6 +244,9 @@ def detect_layout(root: str | Path, layout: str | None = None) -> Layout | Bench
     root = check_folder(root)
     if layout is not None and layout not in LAYOUTS:
         raise SynthprintError(f"unknown layout {layout!r}; choose one of {', '.join(LAYOUTS)}")
+    if not any(not p.name.startswith(".") for p in root.iterdir()):
+        raise SynthprintError(f"{root}: is empty; point at a folder that holds the images "
+                              "(or a split's folders)")
     dirs = _subdirs(root)
     if layout in (None, "benchmark") and "train" in dirs and "test" in dirs:
         truth = root / "truth" if (root / "truth").is_dir() else None

@@ -232,9 +232,16 @@ def read_run_bytes(path: str | Path) -> tuple[bytes, str]:
     or a zip without ``run.csv`` at its root (saying where the csv is, if elsewhere).
     """
     path = Path(path)
+    if path.is_dir():
+        inside = [n for n in ("submission.zip", RUN_MEMBER) if (path / n).is_file()]
+        hint = f": {path / inside[0]}" if inside else " (run.csv, or the zip holding it)"
+        raise SynthprintError(f"{path}: is a folder; give the run file itself{hint}")
     if not path.is_file():
         raise SynthprintError(f"{path}: run file not found")
     if not zipfile.is_zipfile(path):
+        if path.suffix.lower() == ".zip":
+            raise SynthprintError(f"{path}: is not a readable zip file (damaged, or not a "
+                                  f"zip); zip {RUN_MEMBER} again")
         return path.read_bytes(), str(path)
     try:
         with zipfile.ZipFile(path) as zf:

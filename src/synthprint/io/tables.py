@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from pathlib import Path
+from collections.abc import Collection, Mapping, Sequence
+from pathlib import Path, PurePosixPath
 
 import numpy as np
 
@@ -18,6 +18,9 @@ def read_labels_csv(path: str | Path) -> dict[str, int]:
     ``name,label`` is tolerated.
     """
     path = Path(path)
+    if path.is_dir():
+        raise SynthprintError(f"{path}: is a folder; give the truth file itself (a "
+                              "name,label CSV such as truth/real_unknown.csv)")
     if not path.is_file():
         raise SynthprintError(f"{path}: truth file not found")
     out: dict[str, int] = {}
@@ -45,12 +48,25 @@ def read_labels_csv(path: str | Path) -> dict[str, int]:
     return out
 
 
-def labels_for(names: Sequence[str], truth: Mapping[str, int], source: str | Path
-               ) -> np.ndarray:
+def labels_for(names: Sequence[str], truth: Mapping[str, int], source: str | Path, *,
+               allowed: Collection[int] | None = None) -> np.ndarray:
     """(len(names),) int64 labels of ``names`` from a name -> label map read from
-    ``source`` (named in the error when an image has no label)."""
-    missing = [n for n in names if n not in truth]
+    ``source`` (named in the error when an image has no label, or a label outside
+    ``allowed``).
+
+    A truth file of 2023 ids (no extension) matches image names by their stem."""
+    keys = list(names)
+    if not any(k in truth for k in keys) and not any(PurePosixPath(t).suffix for t in truth):
+        keys = [PurePosixPath(n).stem for n in names]
+    missing = [n for n, k in zip(names, keys) if k not in truth]
     if missing:
         raise SynthprintError(f"{source}: no label for {len(missing)} test images "
                               f"(first: {missing[0]})")
-    return np.array([truth[n] for n in names], dtype=np.int64)
+    labels = np.array([truth[k] for k in keys], dtype=np.int64)
+    if allowed is not None:
+        bad = [i for i, v in enumerate(labels) if v not in allowed]
+        if bad:
+            raise SynthprintError(
+                f"{source}: {names[bad[0]]} has label {labels[bad[0]]}; the labels here must "
+                f"be {', '.join(map(str, sorted(allowed)))} ({len(bad)} labels are not)")
+    return labels

@@ -158,13 +158,15 @@ def _id_hint(image_id: str, line: int, label: str, expected: _ExpectedIds,
         return f"remove the quotes: write {stripped}"
     p = PurePosixPath(image_id)
     if edition == 2023 and p.suffix and p.stem in ids:
-        return f"2023 ids have no file extension: write {p.stem} instead of {image_id}"
+        return (f"2023 ids have no file extension: write {p.stem} instead of {image_id} (or, "
+                "if this is a 2025 run, pass --edition 2025)")
     if "/" in image_id or "\\" in image_id:
         base = image_id.replace("\\", "/").rsplit("/", 1)[-1]
         if base in ids or PurePosixPath(base).stem in ids:
             return "write the file name only, without its folder"
     if edition == 2025 and image_id in expected.by_stem:
-        return f"2025 names keep their extension: write {expected.by_stem[image_id]}"
+        return (f"2025 names keep their extension: write {expected.by_stem[image_id]} (or, if "
+                "this is a 2023 run, pass --edition 2023)")
     if image_id.lower() in expected.by_lower:
         return f"names are case-sensitive: write {expected.by_lower[image_id.lower()]}"
     return "use the names of the test images (ls the test folder)"

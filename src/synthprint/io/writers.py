@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
+from collections.abc import Iterable
 from pathlib import Path
 
 from synthprint.errors import OutputExistsError, SynthprintError
@@ -58,13 +60,20 @@ def atomic_write_text(path: str | Path, text: str, *, force: bool = False) -> Pa
     return atomic_write_bytes(path, text.encode("utf-8"), force=force)
 
 
-def prepare_output_dir(out: str | Path, names: list[str], *, force: bool = False) -> Path:
+def prepare_output_dir(out: str | Path, names: Iterable[str], *, force: bool = False,
+                       stale: Iterable[str] = (), inputs: Iterable[str | Path] = ()) -> Path:
     """Check, before any work, that ``out`` can be a folder and that none of ``names`` exists
     in it unless ``force``.
 
     Checking every output before writing the first means a refused run writes nothing. The
     folder itself is not created here (the atomic writers create it with the first output),
     so a run that fails on its inputs leaves no empty folder behind.
+
+    ``stale``: the command's other outputs, which this run does not write (a report without
+    ``--report``); they block an unforced run like ``names``, since an earlier run's would
+    be left beside this run's, and a forced run removes them at its end
+    (:func:`remove_stale_outputs`). ``inputs``: the data folders; ``out`` may not be one of
+    them or lie inside one (nothing is ever written into the data).
     """
     out = Path(out)
     if out.exists() and not out.is_dir():
@@ -74,6 +83,28 @@ def prepare_output_dir(out: str | Path, names: list[str], *, force: bool = False
             if not parent.is_dir():
                 raise SynthprintError(f"{out}: {parent} is a file, so --out cannot be made there")
             break
-    for name in names:
+    resolved = out.resolve()
+    for folder in inputs:
+        data = Path(folder).resolve()
+        if resolved == data or data in resolved.parents:
+            raise SynthprintError(f"{out}: is inside the input folder {folder}; synthprint "
+                                  "never writes into the data: choose an --out outside it")
+    for name in [*names, *stale]:
         check_can_write(out / name, force)
     return out
+
+
+def remove_stale_outputs(out: str | Path, stale: Iterable[str]) -> list[str]:
+    """Remove the files (or folders) ``stale`` of ``out`` that an earlier run wrote and this
+    run replaced by nothing (see :func:`prepare_output_dir`); returns the names removed."""
+    removed = []
+    for name in stale:
+        path = Path(out) / name
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        elif path.exists() or path.is_symlink():
+            path.unlink()
+        else:
+            continue
+        removed.append(name)
+    return removed
