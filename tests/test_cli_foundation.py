@@ -119,6 +119,7 @@ def test_a_swapped_split_is_named_before_any_image_is_decoded(tmp_path):
     assert result.exit_code == 2
     text = " ".join(result.output.split())
     assert "membership-test split" in text and "--train must hold" in text
+    assert "(are --train and --test swapped?)" in text
     assert "real_unknown_1.png" not in text  # the layout check came first
 
 

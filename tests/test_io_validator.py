@@ -233,3 +233,18 @@ def test_every_bad_id_gets_its_hint():
     report = validate_text(data, expected, edition=2025, task="membership", all_problems=True)
     assert len(report.errors) >= 2000
     assert "write real_unknown_7.png" in report.errors[7].message
+
+
+def test_a_scores_file_or_a_2023_run_is_named_as_such():
+    from synthprint.io.validator import validate_text
+
+    expected = ["a.png", "b.png"]
+    scores = validate_text(b"name,score,label\na.png,0.3,1\nb.png,0.9,1\n", expected,
+                           edition=2025, task="membership")
+    assert "this is a scores file" in scores.errors[0].message
+    stems = validate_text(b"a,1\nb,0\n", expected, edition=2025, task="membership")
+    assert "pass --edition 2023" in stems.errors[0].message
+    one = validate_text(b"a.png,1\n", expected, edition=2025, task="membership")
+    assert "1 has no line (first: b.png)" in one.errors[0].message
+    with pytest.raises(SynthprintError, match="--task must be membership or attribution"):
+        validate_run(CASES / "image_ids.txt", ids=CASES / "image_ids.txt", task="foo")

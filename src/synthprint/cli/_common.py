@@ -34,11 +34,14 @@ def load_split_for(path: Path, layout: str, *, resize: bool, quiet: bool) -> Ima
     anything, then load it and say how images were converted (palette, 16-bit, ...)."""
     found = detect_layout(path)
     if found.name != layout:
-        option = "--" + layout.split("-")[1]
+        task, split = layout.split("-")
+        other = f"{task}-{'test' if split == 'train' else 'train'}"
         article = "an" if found.name[0] in "aeiou" else "a"
         what = ("a benchmark (train/ + test/)" if isinstance(found, BenchmarkLayout)
                 else f"{article} {found.name} split")
-        raise SynthprintError(f"{path}: is {what}; {option} must hold {LAYOUT_FOLDERS[layout]}")
+        swapped = " (are --train and --test swapped?)" if found.name == other else ""
+        raise SynthprintError(f"{path}: is {what}; --{split} must hold "
+                              f"{LAYOUT_FOLDERS[layout]}{swapped}")
     return say_conversions(path, load_split(found, resize=resize, quiet=quiet), quiet=quiet)
 
 

@@ -96,7 +96,8 @@ def audit(
     table = Table(title=f"membership attacks, {repeats} x {result.best.cv.n_splits}-fold CV "
                         f"({len(tr)} training vs {len(ho)} holdout images)",
                   title_justify="left")
-    for col in ("attack", "ROC AUC", "95% CI", "TPR@1%FPR", "TPR@0.1%FPR"):
+    table.add_column("attack", overflow="fold")   # a method name must stay readable whole
+    for col in ("ROC AUC", "95% CI", "TPR@1%FPR", "TPR@0.1%FPR"):
         table.add_column(col)
     for a in result.attacks:
         p = a.cv.pooled

@@ -121,7 +121,8 @@ def membership(
 
     record = new_record("membership", {"train": train, "test": test},
                         {"method": method, "edition": edition, "threshold metric": metric,
-                         "prior": prior, "seed": seed, "when no signal": when_no_signal,
+                         "prior": "none (the method's threshold)" if prior is None else prior,
+                         "seed": seed, "when no signal": when_no_signal,
                          "generated images": len(generated),
                          "labelled real images": len(y), "test real images": len(names)})
     record["metrics"] = [cv_block("train cross-validation", cv)]

@@ -197,8 +197,9 @@ def _effective_splits(y: np.ndarray, n_splits: int) -> tuple[int, list[str]]:
         )
     if smallest < n_splits:
         c = int(classes[counts.argmin()])
-        return smallest, [f"cross-validation folds reduced from {n_splits} to {smallest}: class {c} has "
-                          f"only {smallest} samples, and every test fold must hold each class"]
+        return smallest, [f"cross-validation folds reduced from {n_splits} to {smallest}: "
+                          f"class {c} has only {smallest} samples, and every test fold must "
+                          "hold each class"]
     return n_splits, []
 
 

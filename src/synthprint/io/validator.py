@@ -32,6 +32,7 @@ from pathlib import Path, PurePosixPath
 from synthprint.errors import SynthprintError
 from synthprint.io.submission import (
     TASK_LABELS,
+    TASKS,
     check_kind,
     expected_images,
     read_ids_file,
@@ -124,6 +125,9 @@ def _token_hint(row: list[str], line: int) -> str:
                 return f"the tokens are separated by {name}; separate them with a comma"
         return "the label is missing; write '<id>,<label>'"
     if len(row) == 3 and line == 1 and not row[1].strip().lstrip("-").replace(".", "").isdigit():
+        if [t.strip().lower() for t in row] == ["name", "score", "label"]:
+            return ("this is a scores file (synthprint's scores.csv), not a run: validate "
+                    "run.csv or submission.zip beside it")
         return "this looks like a header row; run files have no header: delete line 1"
     if len(row) == 3:
         return "a run has two columns, '<id>,<label>'; drop the extra column (scores?)"
@@ -276,7 +280,8 @@ def validate_text(data: bytes, expected: Sequence[str], *, edition: int, task: s
     if missing:
         n_ids = len(first_seen) if all_problems else len(report.labels)
         fail(line, f"the run names {n_ids} test ids but the test set has {len(expected_set)}: "
-                   f"{len(missing)} have no line (first: {missing[0]})",
+                   f"{len(missing)} {'has' if len(missing) == 1 else 'have'} no line "
+                   f"(first: {missing[0]})",
              "write exactly one line for every test image", "count")
     return report
 
@@ -295,6 +300,8 @@ def resolve_expected(*, images: str | Path | None = None, ids: str | Path | None
     if (images is None) == (ids is None):
         raise SynthprintError("give the test images (--images DIR) or an ids file (--ids FILE), "
                               "exactly one of them")
+    if task is not None and task not in TASKS:
+        raise SynthprintError(f"--task must be membership or attribution, got {task!r}")
     if images is not None:
         found = expected_images(images, task)
         names = list(found.names)
