@@ -101,7 +101,7 @@ def test_write_filtered_keeps_bytes_and_lists_dropped(audit_folders, tmp_path):
                                                 "synthetic_3.png,copy"]
     with pytest.raises(SynthprintError, match="--force"):
         write_filtered(synth, drop, folder)
-    with pytest.raises(SynthprintError, match="inside the synthetic input"):
+    with pytest.raises(SynthprintError, match="is or holds the synthetic input"):
         write_filtered(synth, drop, audit_folders / "synthetic" / "clean", force=True)
 
 
@@ -175,12 +175,18 @@ def test_a_real_image_given_twice_does_not_set_the_yardstick(audit_folders):
     train, holdout, synth = _load(audit_folders)
     real = np.concatenate([train.images, holdout.images])
     twice = np.concatenate([real, real[3:4], real[5:6], real[3:4]])
-    assert [g.tolist() for g in identical_groups(twice)] == [[3, 16, 18], [5, 17]]
-    assert distinct_images(twice).tolist() == list(range(16))
+    groups = identical_groups(twice)
+    assert [g.tolist() for g in groups] == [[3, 16, 18], [5, 17]]
+    assert distinct_images(len(twice), groups).tolist() == list(range(16))
     alone = real_yardstick(real, quiet=True)
     for given in (None, pairwise(twice, twice, quiet=True)):
         yard = real_yardstick(twice, similarities=given, quiet=True)
         assert (yard.value, yard.i, yard.j) == (alone.value, alone.i, alone.j)
+    # the pair found among the distinct images is named by its indices in the whole stack
+    moved = np.concatenate([real[alone.i:alone.i + 1], real])
+    yard = real_yardstick(moved, quiet=True)
+    assert (yard.value, sorted([yard.i, yard.j])) == (alone.value,
+                                                      sorted([0, alone.j + 1]))
     with pytest.raises(ValueError, match="two distinct"):
         real_yardstick(np.stack([real[0]] * 3), quiet=True)
 
@@ -212,6 +218,17 @@ def test_a_forced_filtering_replaces_the_earlier_folder(audit_folders, tmp_path)
     assert sorted(p.name for p in folder.iterdir()) == sorted(
         n for n, d in zip(synth.names, drop) if not d)
     assert [p.name for p in folder.parent.iterdir() if p.name.startswith(".")] == []
+    # a link named like the folder is replaced by the folder; what it pointed at stays
+    elsewhere = tmp_path / "elsewhere"
+    write_filtered(synth, keep_all, elsewhere)
+    linked = tmp_path / "linked"
+    linked.mkdir()
+    (linked / "filtered").symlink_to(elsewhere, target_is_directory=True)
+    write_filtered(synth, drop, linked / "filtered", force=True)
+    assert not (linked / "filtered").is_symlink()
+    assert len(list((linked / "filtered").iterdir())) == len(synth) - 2
+    assert len(list(elsewhere.iterdir())) == len(synth)
+    assert [p.name for p in linked.iterdir() if p.name.startswith(".")] == []
 
 
 def test_cli_audit_rerun_with_force_replaces_every_earlier_output(audit_folders, tmp_path):
@@ -219,11 +236,11 @@ def test_cli_audit_rerun_with_force_replaces_every_earlier_output(audit_folders,
 
     from synthprint.cli import app
 
-    def args_for(out):
+    def args_for(out, synthetic=audit_folders / "synthetic"):
         return ["audit", "--train", str(audit_folders / "train"), "--holdout",
-                str(audit_folders / "holdout"), "--synthetic",
-                str(audit_folders / "synthetic"), "--out", str(out), "--attacks",
-                "nearest-neighbour", "-q", "--n-boot", "50", "--folds", "2", "--repeats", "1"]
+                str(audit_folders / "holdout"), "--synthetic", str(synthetic), "--out",
+                str(out), "--attacks", "nearest-neighbour", "-q", "--n-boot", "50", "--folds",
+                "2", "--repeats", "1"]
 
     out = tmp_path / "audit"
     args = args_for(out)
@@ -233,6 +250,15 @@ def test_cli_audit_rerun_with_force_replaces_every_earlier_output(audit_folders,
     assert len(list((out / "filtered").iterdir())) == 7
     assert " ".join(first.output.split()).count("dropped.csv") == 1
     assert runner.invoke(app, args).exit_code == 2              # earlier outputs: no --force
+    (tmp_path / "mine" / "filtered").mkdir(parents=True)          # one this run would remove
+    refused = runner.invoke(app, args_for(tmp_path / "mine"))
+    assert refused.exit_code == 2
+    assert "filtered: an earlier run's output, which this run does not write; pass --force " \
+        "to remove it" in " ".join(refused.output.split())
+    # auditing the filtered set into the same folder would remove its own input
+    own = runner.invoke(app, [*args_for(out, out / "filtered"), "--force"])
+    assert own.exit_code == 2 and "is this run's input" in " ".join(own.output.split())
+    assert len(list((out / "filtered").iterdir())) == 7
     again = runner.invoke(app, [*args, "--force"])
     assert again.exit_code == 0, again.output
     assert not (out / "filtered").exists() and not (out / "dropped.csv").exists()

@@ -105,6 +105,10 @@ def test_evaluate_reads_the_attribute_commands_scores_csv(tmp_path):
                  "--n-boot", "0"])
     assert out["task"] == "multiclass"
     assert _values(out)["accuracy"] == pytest.approx(1 - 7 / len(y))
+    no_label = tmp_path / "proba.csv"
+    no_label.write_text("name,p_t1,p_t2\na.png,0.2,0.8\n")
+    with pytest.raises(SynthprintError, match="proba.csv:1: per-class columns but no 'label'"):
+        read_predictions(no_label)
 
 
 def test_evaluate_errors_are_one_line_exit_2(tmp_path):

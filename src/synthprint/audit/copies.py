@@ -46,9 +46,10 @@ class CopyMatches:
 
 
 def identical_groups(images: np.ndarray) -> list[np.ndarray]:
-    """Groups of images that are the same pixel for pixel, among ``images`` (N, H, W): a list
-    of (n_i,) int64 index arrays, ascending, each with at least two images, ordered by their
-    first index. Images are grouped by a hash of their bytes and compared exactly."""
+    """Groups of images that are the same byte for byte, among ``images`` (N, H, W) of any
+    one dtype (uint8 here): a list of (n_i,) int64 index arrays, ascending, each with at
+    least two images, ordered by their first index. Images are grouped by a hash of their
+    bytes and then compared byte for byte."""
     images = np.asarray(images)
     by_digest: dict[bytes, list[int]] = {}
     for i, image in enumerate(images):
@@ -57,40 +58,42 @@ def identical_groups(images: np.ndarray) -> list[np.ndarray]:
     groups = []
     for members in by_digest.values():
         while len(members) > 1:
-            same = [m for m in members if np.array_equal(images[m], images[members[0]])]
+            first = images[members[0]].tobytes()
+            same = [members[0]] + [m for m in members[1:] if images[m].tobytes() == first]
             if len(same) > 1:
                 groups.append(np.array(same, dtype=np.int64))
-            members = [m for m in members if m not in same]
+            taken = set(same)
+            members = [m for m in members if m not in taken]
     return sorted(groups, key=lambda g: int(g[0]))
 
 
-def distinct_images(images: np.ndarray) -> np.ndarray:
-    """(D,) int64, ascending: the index of each image of ``images`` (N, H, W) that is not a
-    pixel-for-pixel repeat of an earlier one."""
-    repeats = {int(i) for g in identical_groups(images) for i in g[1:]}
-    return np.array([i for i in range(len(images)) if i not in repeats], dtype=np.int64)
+def distinct_images(n: int, groups: list[np.ndarray]) -> np.ndarray:
+    """(D,) int64, ascending: of ``n`` images with the ``groups`` of
+    :func:`identical_groups`, the index of each that repeats no earlier one."""
+    repeats = {int(i) for g in groups for i in g[1:]}
+    return np.array([i for i in range(n) if i not in repeats], dtype=np.int64)
 
 
 def real_yardstick(real: np.ndarray, *, metric: str = "ssim", candidates: int = 32,
                    similarities: np.ndarray | None = None,
+                   groups: list[np.ndarray] | None = None,
                    quiet: bool = False) -> CopyYardstick:
     """The most similar pair of distinct images in ``real`` (R, 256, 256) uint8, at least two
     of them distinct (repeats of an image are left out: :func:`distinct_images`).
 
     Exact over all R x R pairs up to :data:`EXACT_PAIR_LIMIT`, else pruned (the exact SSIM of
     each image's ``candidates`` best candidates of :func:`~synthprint.features.topk`'s cheap
-    first stage). ``similarities``: the
-    (R, R) ``metric`` matrix of ``real`` when the caller has it already (then the answer is
-    exact and nothing is recomputed).
+    first stage). ``similarities``: the (R, R) ``metric`` matrix of ``real`` when the caller
+    has it already (then the answer is exact and nothing is recomputed). ``groups``:
+    :func:`identical_groups` of ``real`` when the caller has them.
     """
-    keep = distinct_images(real)
+    keep = distinct_images(len(real), identical_groups(real) if groups is None else groups)
     if len(keep) < 2:
         raise ValueError("the copy yardstick needs at least two distinct real images")
     if len(keep) < len(real):
-        found = real_yardstick(real[keep], metric=metric, candidates=candidates, quiet=quiet,
-                               similarities=None if similarities is None
-                               else similarities[np.ix_(keep, keep)])
-        return CopyYardstick(found.value, int(keep[found.i]), int(keep[found.j]), found.exact)
+        real = real[keep]
+        if similarities is not None:
+            similarities = similarities[np.ix_(keep, keep)]
     k = min(3, len(real))
     exact = similarities is not None or len(real) ** 2 <= EXACT_PAIR_LIMIT
     if similarities is not None:
@@ -103,7 +106,8 @@ def real_yardstick(real: np.ndarray, *, metric: str = "ssim", candidates: int = 
     values = np.where(own, -np.inf, values)
     best = np.argmax(values, axis=1)
     row = int(np.argmax(values[np.arange(len(real)), best]))
-    return CopyYardstick(float(values[row, best[row]]), row, int(indices[row, best[row]]), exact)
+    return CopyYardstick(float(values[row, best[row]]), int(keep[row]),
+                         int(keep[indices[row, best[row]]]), exact)
 
 
 def find_copies(synthetic: np.ndarray, train: np.ndarray, yardstick: CopyYardstick, *,

@@ -119,10 +119,11 @@ def _risk_table(train: ImageDataset, best: Attack, synthetic: ImageDataset,
                              ).reset_index(drop=True)
 
 
-def _identical_real(train: ImageDataset, holdout: ImageDataset) -> list[list[str]]:
-    """Names of each group of identical real images; an image that is both a training and a
-    holdout image is an error (it would be labelled member and non-member at once)."""
-    groups = identical_groups(np.concatenate([train.images, holdout.images]))
+def _check_no_image_is_both(train: ImageDataset, holdout: ImageDataset,
+                            groups: list[np.ndarray]) -> None:
+    """Raise when one of the ``groups`` of identical real images (training images first,
+    then holdout) holds both a training and a holdout image: it would be labelled member and
+    non-member at once."""
     n = len(train)
     both = [g for g in groups if g[0] < n <= g[-1]]
     if both:
@@ -131,8 +132,6 @@ def _identical_real(train: ImageDataset, holdout: ImageDataset) -> list[list[str
             f"{train.paths[i]} and {holdout.paths[j]} are the same image ({len(both)} images "
             "are both in the training and the holdout folder); a holdout image must be one "
             "the generator never saw: remove it from one of the folders")
-    names = train.names + holdout.names
-    return [[names[i] for i in g] for g in groups]
 
 
 def run_audit(train: ImageDataset, holdout: ImageDataset, synthetic: ImageDataset,
@@ -173,10 +172,11 @@ def run_audit(train: ImageDataset, holdout: ImageDataset, synthetic: ImageDatase
     """
     if not attacks:
         raise ValueError("run_audit needs at least one attack")
-    identical = _identical_real(train, holdout)
+    real = np.concatenate([train.images, holdout.images])
+    groups = identical_groups(real)
+    _check_no_image_is_both(train, holdout, groups)
     if cache is None or not cache.enabled:
         cache = FeatureCache.in_memory()
-    real = np.concatenate([train.images, holdout.images])
     y = np.concatenate([np.ones(len(train), np.int64), np.zeros(len(holdout), np.int64)])
     results = []
     for name, factory in attacks.items():
@@ -188,7 +188,8 @@ def run_audit(train: ImageDataset, holdout: ImageDataset, synthetic: ImageDatase
         results.append(Attack(name, run.cv, run.no_signal))
     results.sort(key=lambda a: (-(a.auc if a.auc is not None else -1.0), a.name))
     yardstick = real_yardstick(
-        real, similarities=cached_pairwise(real, real, "ssim", cache=cache), quiet=quiet)
+        real, similarities=cached_pairwise(real, real, "ssim", cache=cache), groups=groups,
+        quiet=quiet)
     # one exact SSIM matrix serves both directions: copies and each image's nearest; an
     # attack may have computed it already for all real images
     S = cached_pairwise(real, synthetic.images, "ssim", cache=cache)
@@ -198,6 +199,7 @@ def run_audit(train: ImageDataset, holdout: ImageDataset, synthetic: ImageDatase
                          quiet=quiet)
     near_values, near_indices = select_topk(S, 3)
     real_names = train.names + holdout.names
+    identical = [[real_names[i] for i in g] for g in groups]
     copy_table = pd.DataFrame({
         "synthetic": synthetic.names,
         "nearest_train": [train.names[j] for j in copies.indices[:, 0]],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -11,6 +12,7 @@ from synthprint.cli._app import console
 from synthprint.errors import SynthprintError
 from synthprint.io import (
     LAYOUT_FOLDERS,
+    LOSSLESS_CONVERSIONS,
     BenchmarkLayout,
     ImageDataset,
     atomic_write_text,
@@ -23,6 +25,9 @@ from synthprint.io.submission import write_submission
 
 if TYPE_CHECKING:  # the commands import evaluation (and scikit-learn) only when they run
     from synthprint.evaluation import MetricTable
+
+FORCE_HELP = ("Overwrite existing outputs, and remove an earlier run's outputs that this run "
+              "does not write (a report.html without --report, say).")
 
 CACHE_HELP = ("Keep similarity matrices in this folder so that a rerun on the same images "
               "(another method, other settings) reuses them. Default: $SYNTHPRINT_CACHE_DIR "
@@ -51,10 +56,11 @@ def say_conversions(path: Path, data: ImageDataset, *, quiet: bool) -> ImageData
     (16-bit rescaling, colour to luminance, resizing: palette decoding loses nothing)."""
     counts = summarize_notes(data.notes)
     if quiet:
-        counts.pop("palette", None)
+        for kind in LOSSLESS_CONVERSIONS:
+            counts.pop(kind, None)
     if counts:
         kinds = ", ".join(f"{n} {kind}" for kind, n in sorted(counts.items()))
-        console.print(f"{path}: converted on loading: {kinds}", highlight=False,
+        console.print(f"{path}: converted on loading: {kinds}", markup=False, highlight=False,
                       soft_wrap=True)
     return data
 
@@ -67,12 +73,23 @@ def write_run_files(out: Path, names: list[str], labels, *, edition: int, task: 
     return [atomic_write_text(out / "scores.csv", scores_csv, force=force), run, zipped]
 
 
-def remove_stale(out: Path, stale: list[str]) -> str:
-    """Remove the outputs of an earlier run in ``out`` that this run did not write (see
-    :func:`~synthprint.io.prepare_output_dir`); returns "" or "; removed ..." to append to
-    the command's last line."""
+def plan_outputs(always: Sequence[str], optional: Mapping[str, bool]
+                 ) -> tuple[list[str], list[str]]:
+    """(the outputs this run writes, the command's other outputs) from the ones it ``always``
+    writes and {name: wanted} of the ``optional`` ones; the others are an earlier run's when
+    they exist (see :func:`~synthprint.io.prepare_output_dir`)."""
+    return ([*always, *(n for n, wanted in optional.items() if wanted)],
+            [n for n, wanted in optional.items() if not wanted])
+
+
+def say_written(out: Path, outputs: Sequence[str], stale: Sequence[str], before: str = ""
+                ) -> None:
+    """Remove the outputs of an earlier run in ``out`` that this run did not write, then
+    print the command's last line: ``before``, what it wrote and what it removed."""
     removed = remove_stale_outputs(out, stale)
-    return f"; removed the earlier run's {', '.join(removed)}" if removed else ""
+    gone = f"; removed the earlier run's {', '.join(removed)}" if removed else ""
+    console.print(f"{before}wrote {', '.join(outputs)} in {out}{gone}", markup=False,
+                  highlight=False, soft_wrap=True)
 
 
 def methods_table(task: str, methods, default: str, extra: dict | None = None) -> Table:

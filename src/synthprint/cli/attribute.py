@@ -11,10 +11,12 @@ import typer
 from synthprint._defaults import ATTRIBUTION_METHOD
 from synthprint.cli._app import command, console
 from synthprint.cli._common import (
+    FORCE_HELP,
     confusion_table,
     load_split_for,
     methods_table,
-    remove_stale,
+    plan_outputs,
+    say_written,
     write_run_files,
 )
 from synthprint.errors import SynthprintError
@@ -59,7 +61,7 @@ def attribute(
                                                     "images, to report test metrics too."),
     report: bool = typer.Option(False, "--report", help="Also write OUT/report.html."),
     resize: bool = typer.Option(False, "--resize", help="Resize images that are not 256x256."),
-    force: bool = typer.Option(False, "--force", help="Overwrite existing outputs in --out."),
+    force: bool = typer.Option(False, "--force", help=FORCE_HELP),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars."),
 ) -> None:
     """Attribute each synthetic test image to the training subset whose generator made it
@@ -79,8 +81,7 @@ def attribute(
     if missing:
         raise SynthprintError(f"missing {', '.join(missing)}; see synthprint attribute --help")
     _check_torch(method)
-    outputs = list(OUTPUTS) + (["report.html"] if report else [])
-    stale = [] if report else ["report.html"]
+    outputs, stale = plan_outputs(OUTPUTS, {"report.html": report})
     prepare_output_dir(out, outputs, force=force, stale=stale, inputs=(train, test))
 
     train_data = load_split_for(train, "attribution-train", resize=resize, quiet=quiet)
@@ -157,8 +158,7 @@ def attribute(
     counts = ", ".join(f"t{c}: {int(np.sum(labels == c))}" for c in est.classes_)
     console.print(f"{method}: fitted in {fit_s:.1f} s, attributed {len(labels)} test images "
                   f"in {predict_s:.1f} s ({counts})", highlight=False)
-    console.print(f"wrote {', '.join(outputs)} in {out}{remove_stale(out, stale)}",
-                  highlight=False, soft_wrap=True)
+    say_written(out, outputs, stale)
 
 
 def _record(train, test, method, seed, cv, test_table, test_data, classes, proba, labels):

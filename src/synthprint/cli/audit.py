@@ -9,7 +9,13 @@ import typer
 from rich.table import Table
 
 from synthprint.cli._app import command, console
-from synthprint.cli._common import CACHE_HELP, remove_stale, say_conversions
+from synthprint.cli._common import (
+    CACHE_HELP,
+    FORCE_HELP,
+    plan_outputs,
+    say_conversions,
+    say_written,
+)
 from synthprint.errors import SynthprintError
 from synthprint.io import (
     UNKNOWN_LABEL,
@@ -60,7 +66,7 @@ def audit(
                                                        "the signal verdict needs the interval)."),
     cache_dir: Path = typer.Option(None, "--cache-dir", help=CACHE_HELP),
     resize: bool = typer.Option(False, "--resize", help="Resize images that are not 256x256."),
-    force: bool = typer.Option(False, "--force", help="Overwrite existing outputs."),
+    force: bool = typer.Option(False, "--force", help=FORCE_HELP),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars."),
 ) -> None:
     """Audit a generator from its training images, a holdout and its samples.
@@ -77,9 +83,8 @@ def audit(
     from synthprint.report.blocks import cv_block, cv_curve
 
     names = _attack_names(attacks)
-    optional = {"report.html": report, "filtered": filter_copies, "dropped.csv": filter_copies}
-    outputs = list(OUTPUTS) + [n for n, wanted in optional.items() if wanted]
-    stale = [n for n, wanted in optional.items() if not wanted]
+    outputs, stale = plan_outputs(OUTPUTS, {"report.html": report, "filtered": filter_copies,
+                                            "dropped.csv": filter_copies})
     prepare_output_dir(out, outputs, force=force, stale=stale,
                        inputs=(train, holdout, synthetic))
     cache = FeatureCache.from_options(cache_dir)
@@ -129,12 +134,12 @@ def audit(
     verdict += (f" {n_copies} of {len(sy)} synthetic images are copies (nearest training "
                 f"image closer than SSIM {yard.value:.3f}, the closest pair of distinct real "
                 f"images: {pair[0]} and {pair[1]}).")
-    console.print(verdict, highlight=False)
+    console.print(verdict, markup=False, highlight=False)
     if result.identical:
-        first = result.identical[0]
-        console.print(f"note: {len(result.identical)} real images are given more than once "
-                      f"(same pixels; first: {' = '.join(first)}); each counts once for the "
-                      "copy yardstick", highlight=False)
+        groups = len(result.identical)
+        console.print(f"note: {groups} real image{'s are' if groups > 1 else ' is'} given more "
+                      f"than once (same pixels; first: {' = '.join(result.identical[0])}); each "
+                      "counts once for the copy yardstick", markup=False, highlight=False)
     if filter_copies:
         write_filtered(sy, result.copies.flagged, out / "filtered", force=force)
 
@@ -164,11 +169,9 @@ def audit(
     record["table"] = {"file": "risk.csv", "sort": "risk_percentile"}
     record["notes"] = [f"{n_copies} synthetic images flagged as copies; see copies.csv."]
     save_record(out, record, force=force)
-    written = ", ".join(f"filtered/ ({len(sy) - n_copies} images)" if n == "filtered" else n
-                        for n in outputs)
     if report:
         write_report(out, force=force, record=record)
-    console.print(f"wrote {written} in {out}{remove_stale(out, stale)}", highlight=False,
-                  soft_wrap=True)
+    say_written(out, [f"filtered/ ({len(sy) - n_copies} images)" if n == "filtered" else n
+                      for n in outputs], stale)
     if np.any(result.copies.flagged) and not filter_copies:
         console.print("rerun with --filter to write a copy of the synthetic set without them")

@@ -11,9 +11,11 @@ from synthprint._defaults import MEMBERSHIP_METHOD
 from synthprint.cli._app import command, console
 from synthprint.cli._common import (
     CACHE_HELP,
+    FORCE_HELP,
     load_split_for,
     methods_table,
-    remove_stale,
+    plan_outputs,
+    say_written,
     write_run_files,
 )
 from synthprint.errors import SynthprintError
@@ -27,6 +29,8 @@ from synthprint.io import (
 NO_SIGNAL = ("no detectable membership signal: the train cross-validation ROC AUC's 95% "
              "interval includes 0.5")
 
+
+OUTPUTS = ("scores.csv", "run.csv", "submission.zip", "record.json")
 
 @command("membership")
 def membership(
@@ -60,7 +64,7 @@ def membership(
     seed: int = typer.Option(0, "--seed", help="Seed of folds, bootstrap and methods."),
     cache_dir: Path = typer.Option(None, "--cache-dir", help=CACHE_HELP),
     resize: bool = typer.Option(False, "--resize", help="Resize images that are not 256x256."),
-    force: bool = typer.Option(False, "--force", help="Overwrite existing outputs."),
+    force: bool = typer.Option(False, "--force", help=FORCE_HELP),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars."),
 ) -> None:
     """Subtask 1: which real test images trained the generator.
@@ -87,9 +91,7 @@ def membership(
         raise SynthprintError("--train, --test and --out are required (or --method list)")
     if method not in METHODS:
         make_method(method)  # raises the error that lists the methods
-    outputs = ["scores.csv", "run.csv", "submission.zip", "record.json"] + \
-        (["report.html"] if report else [])
-    stale = [] if report else ["report.html"]
+    outputs, stale = plan_outputs(OUTPUTS, {"report.html": report})
     prepare_output_dir(out, outputs, force=force, stale=stale, inputs=(train, test))
     cache = FeatureCache.from_options(cache_dir)
     tr = load_split_for(train, "membership-train", resize=resize, quiet=quiet)
@@ -154,6 +156,4 @@ def membership(
     n_used = int(labels.sum())
     if no_signal:
         console.print(f"[bold yellow]{NO_SIGNAL}[/]: {labels_note}.", highlight=False)
-    console.print(f"{n_used} of {len(names)} test images labelled used; wrote "
-                  f"{', '.join(outputs)} in {out}{remove_stale(out, stale)}", highlight=False,
-                  soft_wrap=True)
+    say_written(out, outputs, stale, f"{n_used} of {len(names)} test images labelled used; ")

@@ -87,6 +87,9 @@ def read_predictions(path: str | Path) -> Predictions:
                 "'name,label', 'name,score' or 'name,score,label' (or 'name,p_t1,...,label')")
         score_col = next((i for i, h in enumerate(header) if h in _SCORE_COLS), None)
         label_col = next((i for i, h in enumerate(header) if h in _LABEL_COLS), None)
+        if per_class and label_col is None:
+            raise SynthprintError(f"{source}:1: per-class columns but no 'label' column; "
+                                  "evaluate scores the labels (name,p_t1,...,label)")
     else:
         score_col, label_col = (1, 2) if width == 3 else (1, None)
     names, values = [], []

@@ -14,7 +14,14 @@ from synthprint.io.dataset import (
     summarize_notes,
 )
 from synthprint.io.inspect import BenchmarkSummary, SplitSummary, demo_path, summarize
-from synthprint.io.decode import IMAGE_SIZE, DecodeNote, decode_image, is_image_file, read_header
+from synthprint.io.decode import (
+    IMAGE_SIZE,
+    LOSSLESS_CONVERSIONS,
+    DecodeNote,
+    decode_image,
+    is_image_file,
+    read_header,
+)
 from synthprint.io.layouts import (
     LAYOUT_FOLDERS,
     LAYOUTS,
@@ -41,6 +48,7 @@ __all__ = [
     "IMAGE_SIZE",
     "LAYOUT_FOLDERS",
     "LAYOUTS",
+    "LOSSLESS_CONVERSIONS",
     "UNKNOWN_LABEL",
     "Benchmark",
     "BenchmarkSummary",

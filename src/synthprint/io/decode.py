@@ -29,6 +29,10 @@ IMAGE_EXTENSIONS = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", 
 
 _SIXTEEN_BIT_MODES = frozenset({"I;16", "I;16B", "I;16L", "I;16N", "I"})
 
+#: The :class:`DecodeNote` kinds that keep every pixel value (a palette's colormap is applied
+#: exactly); the others (16-bit rescaling, colour to luminance, resizing) change them.
+LOSSLESS_CONVERSIONS = frozenset({"palette"})
+
 
 @dataclass(frozen=True)
 class DecodeNote:

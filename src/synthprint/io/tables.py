@@ -58,6 +58,9 @@ def labels_for(names: Sequence[str], truth: Mapping[str, int], source: str | Pat
     keys = list(names)
     if not any(k in truth for k in keys) and not any(PurePosixPath(t).suffix for t in truth):
         keys = [PurePosixPath(n).stem for n in names]
+        if len(set(keys)) < len(keys):
+            raise SynthprintError(f"{source}: names ids without extension, but two test "
+                                  "images share a name stem; name them in full")
     missing = [n for n, k in zip(names, keys) if k not in truth]
     if missing:
         raise SynthprintError(f"{source}: no label for {len(missing)} test images "

@@ -89,8 +89,19 @@ def prepare_output_dir(out: str | Path, names: Iterable[str], *, force: bool = F
         if resolved == data or data in resolved.parents:
             raise SynthprintError(f"{out}: is inside the input folder {folder}; synthprint "
                                   "never writes into the data: choose an --out outside it")
-    for name in [*names, *stale]:
+        for name in [*names, *stale]:
+            own = (out / name).resolve()
+            if data == own or own in data.parents:
+                raise SynthprintError(f"{folder}: is this run's input and an output of an "
+                                      f"earlier run ({out / name}), which this run would "
+                                      "replace or remove: choose another --out")
+    for name in names:
         check_can_write(out / name, force)
+    for name in stale:
+        if (out / name).exists() and not force:
+            raise OutputExistsError(f"{out / name}: an earlier run's output, which this run "
+                                    "does not write; pass --force to remove it (or choose "
+                                    "another --out)")
     return out
 
 
