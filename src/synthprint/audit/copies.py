@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from synthprint.features import select_topk, topk
+from synthprint.features import pairwise, select_topk, topk
 
 #: Above this many real-real pairs, the yardstick uses the pruned search (exact SSIM on the
 #: best candidates of a cheap first stage) instead of all pairs.
@@ -96,12 +96,13 @@ def real_yardstick(real: np.ndarray, *, metric: str = "ssim", candidates: int = 
             similarities = similarities[np.ix_(keep, keep)]
     k = min(3, len(real))
     exact = similarities is not None or len(real) ** 2 <= EXACT_PAIR_LIMIT
+    if similarities is None and exact:      # all pairs: pairwise scores each pair once
+        similarities = pairwise(real, real, metric, quiet=quiet)
     if similarities is not None:
         values, indices = select_topk(similarities, k)
     else:
         values, indices = topk(real, real, k=k, metric=metric,
-                               candidates=None if exact else min(candidates, len(real)),
-                               quiet=quiet)
+                               candidates=min(candidates, len(real)), quiet=quiet)
     own = indices == np.arange(len(real))[:, None]
     values = np.where(own, -np.inf, values)
     best = np.argmax(values, axis=1)

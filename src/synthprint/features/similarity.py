@@ -80,9 +80,26 @@ def _rows_per_block(n: int, m: int, max_memory: int) -> int:
     return int(max(1, min(n, max_memory // (8 * max(m, 1)))))
 
 
+def _same_stack(A, B) -> bool:
+    """True when A and B are one stack: the same object, or arrays over the same memory with
+    the same shape, dtype and strides (``X`` and ``X[:len(X)]``, say)."""
+    if A is B:
+        return True
+    if not (isinstance(A, np.ndarray) and isinstance(B, np.ndarray)):
+        return False
+    return (A.shape == B.shape and A.dtype == B.dtype and A.strides == B.strides
+            and A.__array_interface__["data"][0] == B.__array_interface__["data"][0])
+
+
+def _stack_keys(A, B) -> tuple[str, str]:
+    """The content hashes of A and B for cache keys; one stack is hashed once."""
+    a = content_hash(np.asarray(A))
+    return a, (a if _same_stack(A, B) else content_hash(np.asarray(B)))
+
+
 def _prepare(metric: Metric, A: np.ndarray, B: np.ndarray):
     PA = metric.prepare(A)
-    PB = PA if B is A else metric.prepare(B)
+    PB = PA if _same_stack(A, B) else metric.prepare(B)
     if PA.shape[1:] != PB.shape[1:]:
         raise SynthprintError(
             f"{metric.name}: the two stacks differ in item shape, {PA.shape[1:]} and "
@@ -119,9 +136,10 @@ def pairwise(A: np.ndarray, B: np.ndarray, metric: str | Metric = "ssim", *, lev
     (n, m) float32 array; entry [i, j] compares A[i] with B[j]. Each entry depends only on
     its pair, not on blocks, threads or the other items (to the bit for uint8 images and
     their pyramid levels; float images under the BLAS metrics "ncc" and "l2" can move in the
-    last bit with the block shape). When A *is* B (the same array object) and the metric is
-    symmetric, only the pairs from the diagonal on are scored (row blocks of about n/16
-    rows, at least one tile tall) and the matrix is mirrored.
+    last bit with the block shape). When A and B are one stack (the same array, or views of
+    the same memory with the same shape and strides) and the metric is symmetric, only the
+    pairs from the diagonal on are scored (row blocks of about n/16 rows, at least one tile
+    tall) and the matrix is mirrored.
     """
     metric = get_metric(metric, level)
     keys, hit = _cache_lookup(metric, A, B, cache)
@@ -131,7 +149,7 @@ def pairwise(A: np.ndarray, B: np.ndarray, metric: str | Metric = "ssim", *, lev
     n, m = len(PA), len(PB)
     out = np.empty((n, m), dtype=np.float32)
     # A stack against itself: score each row block from its diagonal on, mirror the rest
-    mirror = A is B and metric.symmetric
+    mirror = metric.symmetric and _same_stack(A, B)
     step = _rows_per_block(n, m, max_memory)
     if mirror:
         step = min(step, max(metric.tile[0], -(-n // _MIRROR_BLOCKS)))
@@ -164,11 +182,10 @@ def cached_pairwise(A: np.ndarray, B: np.ndarray, metric: str | Metric = "ssim",
 
 def _cache_lookup(metric: Metric, A, B, cache: FeatureCache | None):
     """(keys, stored matrix or None) of ``pairwise(A, B, metric)`` in ``cache``; keys is
-    ``()`` without an enabled cache. Each stack is hashed once (A is B: one hash)."""
+    ``()`` without an enabled cache."""
     if cache is None or not cache.enabled:
         return (), None
-    a = content_hash(np.asarray(A))
-    keys = (a, a if B is A else content_hash(np.asarray(B)))
+    keys = _stack_keys(A, B)
     return keys, cache.get("pairwise", _cache_params(metric), *keys)
 
 
@@ -252,7 +269,7 @@ def topk(A: np.ndarray, B: np.ndarray, k: int = 1, metric: str | Metric = "ssim"
                 "images; give one row per image of A and of B")
     keys = ()
     if cache is not None and cache.enabled:
-        keys = (content_hash(np.asarray(A)), content_hash(np.asarray(B)))
+        keys = _stack_keys(A, B)
         if candidates is not None and candidate_data is not None:
             keys += (content_hash(np.asarray(CA)), content_hash(np.asarray(CB)))
         hv = cache.get("topk-values", _cache_params(metric, **extra), *keys)

@@ -43,9 +43,8 @@ class NearestNeighbourDistance(MembershipEstimator):
         nearest = self._pairwise(pool, generated, "l2", self.level).max(axis=1)
         to_labelled = None
         if self._calibrated:
-            # the same array when every pool image is labelled, so pairwise mirrors it
-            labelled = pool if len(pool) == len(self.real_) else pool[:len(self.real_)]
-            to_labelled = self._pairwise(pool, labelled, "l2", self.level).astype(np.float64)
+            to_labelled = self._pairwise(pool, pool[:len(self.real_)], "l2",
+                                         self.level).astype(np.float64)
         return NearestContext(nearest.astype(np.float64), to_labelled)
 
     def _scores(self, ctx: NearestContext, head, rows) -> np.ndarray:

@@ -162,8 +162,8 @@ class ReconstructionMembership(MembershipEstimator):
         return Head(kind, model, cv_auc)
 
     def _refit_head(self, head: Head, ctx, rows, y) -> Head:
-        # only a logistic head has out-of-fold scores (_needs_oof)
-        return Head("logistic", self._fit_logistic(ctx, rows, y))
+        model = self._fit_logistic(ctx, rows, y) if head.kind == "logistic" else None
+        return Head(head.kind, model)
 
     def _needs_oof(self, head: Head) -> bool:
         return head.kind == "logistic"
