@@ -101,7 +101,7 @@ def test_write_filtered_keeps_bytes_and_lists_dropped(audit_folders, tmp_path):
                                                 "synthetic_3.png,copy"]
     with pytest.raises(SynthprintError, match="--force"):
         write_filtered(synth, drop, folder)
-    with pytest.raises(SynthprintError, match="is or holds the synthetic input"):
+    with pytest.raises(SynthprintError, match="is inside the input folder"):
         write_filtered(synth, drop, audit_folders / "synthetic" / "clean", force=True)
 
 

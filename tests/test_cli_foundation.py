@@ -104,7 +104,7 @@ def test_demo_runs_the_pipeline_and_refuses_to_overwrite(tmp_path):
         assert (out / step / "report.html").is_file()
     assert "valid 2025 membership run" in result.output
     again = runner.invoke(app, ["demo", "--out", str(out), "-q"])
-    assert again.exit_code == 2 and "holds files already" in again.output
+    assert again.exit_code == 2 and "membership: exists already" in again.output
     assert "--force" in again.output
 
 
@@ -153,11 +153,14 @@ def test_loading_says_how_images_were_converted(tmp_path, capsys):
     assert "converted on loading: 2 colour" in " ".join(capsys.readouterr().out.split())
 
 
-def test_error_messages_print_names_as_they_are(tmp_path):
+def test_names_are_printed_as_they_are(tmp_path, membership_train):
     """Rich would read '[red]' as markup and ':100:' as an emoji code."""
     odd = tmp_path / "[red]scan:100:"
     result = runner.invoke(app, ["info", str(odd)])
     assert result.exit_code == 2 and str(odd) in result.output.replace("\n", "")
+    shown = membership_train.rename(tmp_path / "[red]train")
+    result = runner.invoke(app, ["info", str(shown), "-q"])
+    assert result.exit_code == 0 and f"folder: {shown}" in result.output
 
 
 def test_an_empty_folder_is_called_empty(tmp_path):

@@ -246,5 +246,5 @@ def test_a_scores_file_or_a_2023_run_is_named_as_such():
     assert "pass --edition 2023" in stems.errors[0].message
     one = validate_text(b"a.png,1\n", expected, edition=2025, task="membership")
     assert "1 has no line (first: b.png)" in one.errors[0].message
-    with pytest.raises(SynthprintError, match="--task must be membership or attribution"):
+    with pytest.raises(SynthprintError, match="task must be membership or attribution, got 'foo'"):
         validate_run(CASES / "image_ids.txt", ids=CASES / "image_ids.txt", task="foo")

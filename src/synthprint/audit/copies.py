@@ -9,12 +9,11 @@ would set the yardstick, and nothing would be a copy).
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 
 import numpy as np
 
-from synthprint.features import pairwise, select_topk, topk
+from synthprint.features import content_hash, pairwise, select_topk, topk
 
 #: Above this many real-real pairs, the yardstick uses the pruned search (exact SSIM on the
 #: best candidates of a cheap first stage) instead of all pairs.
@@ -46,25 +45,13 @@ class CopyMatches:
 
 
 def identical_groups(images: np.ndarray) -> list[np.ndarray]:
-    """Groups of images that are the same byte for byte, among ``images`` (N, H, W) of any
-    one dtype (uint8 here): a list of (n_i,) int64 index arrays, ascending, each with at
-    least two images, ordered by their first index. Images are grouped by a hash of their
-    bytes and then compared byte for byte."""
-    images = np.asarray(images)
-    by_digest: dict[bytes, list[int]] = {}
-    for i, image in enumerate(images):
-        digest = hashlib.blake2b(np.ascontiguousarray(image).tobytes(), digest_size=16).digest()
-        by_digest.setdefault(digest, []).append(i)
-    groups = []
-    for members in by_digest.values():
-        while len(members) > 1:
-            first = images[members[0]].tobytes()
-            same = [members[0]] + [m for m in members[1:] if images[m].tobytes() == first]
-            if len(same) > 1:
-                groups.append(np.array(same, dtype=np.int64))
-            taken = set(same)
-            members = [m for m in members if m not in taken]
-    return sorted(groups, key=lambda g: int(g[0]))
+    """Groups of images that are the same pixel for pixel, among ``images`` (N, H, W): a list
+    of (n_i,) int64 index arrays, ascending, each with at least two images, ordered by their
+    first index (images are grouped by :func:`~synthprint.features.content_hash`)."""
+    by_content: dict[str, list[int]] = {}
+    for i, image in enumerate(np.asarray(images)):
+        by_content.setdefault(content_hash(image), []).append(i)
+    return [np.array(g, dtype=np.int64) for g in by_content.values() if len(g) > 1]
 
 
 def distinct_images(n: int, groups: list[np.ndarray]) -> np.ndarray:

@@ -8,26 +8,13 @@ from pathlib import Path
 
 import numpy as np
 
-from synthprint.errors import SynthprintError
-from synthprint.io import ImageDataset, atomic_write_bytes, atomic_write_text, check_can_write
-
-
-def _swap_in(new: Path, folder: Path, aside: Path) -> None:
-    """Rename the folder ``new`` to ``folder``; an existing ``folder`` (or a link of that
-    name) is moved to ``aside`` first, put back if the rename fails, and removed after."""
-    if not folder.exists() and not folder.is_symlink():
-        new.rename(folder)
-        return
-    folder.rename(aside)
-    try:
-        new.rename(folder)
-    except BaseException:
-        aside.rename(folder)
-        raise
-    if aside.is_symlink():
-        aside.unlink()
-    else:
-        shutil.rmtree(aside)
+from synthprint.io import (
+    ImageDataset,
+    atomic_write_bytes,
+    atomic_write_text,
+    prepare_output_dir,
+    replace_folder,
+)
 
 
 def write_filtered(synthetic: ImageDataset, drop: np.ndarray, folder: str | Path, *,
@@ -39,7 +26,8 @@ def write_filtered(synthetic: ImageDataset, drop: np.ndarray, folder: str | Path
     ----------
     synthetic: the synthetic set as loaded (its ``paths`` are read, never changed).
     drop: (S,) bool, True for images to leave out.
-    folder: the new folder; it must not exist, or be empty, unless ``force``. With
+    folder: the new folder, outside the synthetic input; it and its sibling ``dropped.csv``
+        must not exist unless ``force`` (:func:`~synthprint.io.prepare_output_dir`). With
         ``force`` an existing folder is *replaced*: nothing of an earlier filtering (a copy
         it kept, say) stays in it.
 
@@ -51,25 +39,16 @@ def write_filtered(synthetic: ImageDataset, drop: np.ndarray, folder: str | Path
     drop = np.asarray(drop, dtype=bool)
     if drop.shape != (len(synthetic),):
         raise ValueError(f"drop must have shape ({len(synthetic)},), got {drop.shape}")
-    if folder.exists() and not folder.is_dir():
-        raise SynthprintError(f"{folder}: is a file; it cannot become the filtered folder")
-    if folder.exists() and any(folder.iterdir()) and not force:
-        raise SynthprintError(f"{folder}: exists and is not empty; pass --force to replace "
-                              "the files in it")
-    src_root, target = Path(synthetic.layout.root).resolve(), folder.resolve()
-    if target == src_root or src_root in target.parents or target in src_root.parents:
-        raise SynthprintError(f"{folder}: is or holds the synthetic input folder; choose an "
-                              "--out outside the data")
-    check_can_write(folder.parent / "dropped.csv", force)
+    prepare_output_dir(folder.parent, [folder.name, "dropped.csv"], force=force,
+                       inputs=[synthetic.layout.root])
     folder.parent.mkdir(parents=True, exist_ok=True)
-    tag = secrets.token_hex(6)
-    building = folder.parent / f".{folder.name}.{tag}.tmp"
+    building = folder.parent / f".{folder.name}.{secrets.token_hex(6)}.tmp"
     building.mkdir()
     try:
         for keep, path, name in zip(~drop, synthetic.paths, synthetic.names):
             if keep:
                 atomic_write_bytes(building / name, Path(path).read_bytes())
-        _swap_in(building, folder, folder.parent / f".{folder.name}.{tag}.old")
+        replace_folder(building, folder)
     except BaseException:
         shutil.rmtree(building, ignore_errors=True)
         raise

@@ -38,6 +38,12 @@ class _State:
 state = _State()
 
 
+def say(text: str) -> None:
+    """Print a line that holds paths or names as it is: no markup (``[red]``), emoji codes
+    (``:100:``) or highlighting, and not wrapped by rich."""
+    console.print(text, markup=False, highlight=False, soft_wrap=True)
+
+
 def _version(value: bool) -> None:
     if value:
         console.print(f"synthprint {__version__}")

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from rich.table import Table
 
-from synthprint.cli._app import console
+from synthprint.cli._app import say
 from synthprint.errors import SynthprintError
 from synthprint.io import (
     LAYOUT_FOLDERS,
@@ -18,7 +18,6 @@ from synthprint.io import (
     atomic_write_text,
     detect_layout,
     load_split,
-    remove_stale_outputs,
     summarize_notes,
 )
 from synthprint.io.submission import write_submission
@@ -60,8 +59,7 @@ def say_conversions(path: Path, data: ImageDataset, *, quiet: bool) -> ImageData
             counts.pop(kind, None)
     if counts:
         kinds = ", ".join(f"{n} {kind}" for kind, n in sorted(counts.items()))
-        console.print(f"{path}: converted on loading: {kinds}", markup=False, highlight=False,
-                      soft_wrap=True)
+        say(f"{path}: converted on loading: {kinds}")
     return data
 
 
@@ -82,14 +80,12 @@ def plan_outputs(always: Sequence[str], optional: Mapping[str, bool]
             [n for n, wanted in optional.items() if not wanted])
 
 
-def say_written(out: Path, outputs: Sequence[str], stale: Sequence[str], before: str = ""
+def say_written(out: Path, outputs: Sequence[str], removed: Sequence[str], before: str = ""
                 ) -> None:
-    """Remove the outputs of an earlier run in ``out`` that this run did not write, then
-    print the command's last line: ``before``, what it wrote and what it removed."""
-    removed = remove_stale_outputs(out, stale)
+    """The command's last line: ``before``, the ``outputs`` it wrote in ``out`` and the
+    earlier run's outputs it ``removed`` (:func:`~synthprint.io.remove_stale_outputs`)."""
     gone = f"; removed the earlier run's {', '.join(removed)}" if removed else ""
-    console.print(f"{before}wrote {', '.join(outputs)} in {out}{gone}", markup=False,
-                  highlight=False, soft_wrap=True)
+    say(f"{before}wrote {', '.join(outputs)} in {out}{gone}")
 
 
 def methods_table(task: str, methods, default: str, extra: dict | None = None) -> Table:

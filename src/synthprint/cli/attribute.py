@@ -20,7 +20,13 @@ from synthprint.cli._common import (
     write_run_files,
 )
 from synthprint.errors import SynthprintError
-from synthprint.io import Role, labels_for, prepare_output_dir, read_labels_csv
+from synthprint.io import (
+    Role,
+    labels_for,
+    prepare_output_dir,
+    read_labels_csv,
+    remove_stale_outputs,
+)
 from synthprint.io.writers import atomic_write_text
 
 OUTPUTS = ("scores.csv", "run.csv", "submission.zip", "cv.md", "record.json")
@@ -158,7 +164,7 @@ def attribute(
     counts = ", ".join(f"t{c}: {int(np.sum(labels == c))}" for c in est.classes_)
     console.print(f"{method}: fitted in {fit_s:.1f} s, attributed {len(labels)} test images "
                   f"in {predict_s:.1f} s ({counts})", highlight=False)
-    say_written(out, outputs, stale)
+    say_written(out, outputs, remove_stale_outputs(out, stale))
 
 
 def _record(train, test, method, seed, cv, test_table, test_data, classes, proba, labels):

@@ -8,7 +8,7 @@ import numpy as np
 import typer
 from rich.table import Table
 
-from synthprint.cli._app import command, console
+from synthprint.cli._app import command, console, say
 from synthprint.cli._common import (
     CACHE_HELP,
     FORCE_HELP,
@@ -23,6 +23,7 @@ from synthprint.io import (
     atomic_write_text,
     load_folder,
     prepare_output_dir,
+    remove_stale_outputs,
 )
 
 OUTPUTS = ("attacks.csv", "risk.csv", "copies.csv", "record.json")
@@ -134,12 +135,12 @@ def audit(
     verdict += (f" {n_copies} of {len(sy)} synthetic images are copies (nearest training "
                 f"image closer than SSIM {yard.value:.3f}, the closest pair of distinct real "
                 f"images: {pair[0]} and {pair[1]}).")
-    console.print(verdict, markup=False, highlight=False)
+    say(verdict)
     if result.identical:
         groups = len(result.identical)
-        console.print(f"note: {groups} real image{'s are' if groups > 1 else ' is'} given more "
-                      f"than once (same pixels; first: {' = '.join(result.identical[0])}); each "
-                      "counts once for the copy yardstick", markup=False, highlight=False)
+        say(f"note: {groups} real image{'s are' if groups > 1 else ' is'} given more than once "
+            f"(same pixels; first: {' = '.join(result.identical[0])}); each counts once for the "
+            "copy yardstick")
     if filter_copies:
         write_filtered(sy, result.copies.flagged, out / "filtered", force=force)
 
@@ -171,7 +172,8 @@ def audit(
     save_record(out, record, force=force)
     if report:
         write_report(out, force=force, record=record)
+    removed = remove_stale_outputs(out, stale)
     say_written(out, [f"filtered/ ({len(sy) - n_copies} images)" if n == "filtered" else n
-                      for n in outputs], stale)
+                      for n in outputs], removed)
     if np.any(result.copies.flagged) and not filter_copies:
         console.print("rerun with --filter to write a copy of the synthetic set without them")

@@ -10,14 +10,17 @@ from pathlib import Path
 
 import typer
 
-from synthprint.cli._app import app, command, console
+from synthprint.cli._app import app, command, console, say
 from synthprint.errors import SynthprintError
-from synthprint.io import demo_path
+from synthprint.io import demo_path, prepare_output_dir
+
+#: The demo's output folders in --out, one for each command that writes files.
+STEP_FOLDERS = ("membership", "attribution", "audit")
 
 
 def _run(args: list[str]) -> int:
     console.rule(" ".join(["synthprint", *args[:1]]), style="dim")
-    console.print("$ synthprint " + " ".join(args), highlight=False, soft_wrap=True)
+    say("$ synthprint " + " ".join(args))
     try:
         code = app(args=args, prog_name="synthprint", standalone_mode=False)
     except typer.Exit as exc:  # raised by commands that fail or exit early
@@ -30,7 +33,7 @@ def demo_steps(out: Path, quiet: bool, force: bool) -> list[tuple[str, list[str]
     mem, att = demo_path("membership"), demo_path("attribution")
     q = ["--quiet"] if quiet else []
     f = ["--force"] if force else []
-    m_out, a_out, au_out = out / "membership", out / "attribution", out / "audit"
+    m_out, a_out, au_out = (out / name for name in STEP_FOLDERS)
     return [
         ("inspect the demo data", ["info", str(mem), "-q"]),
         ("subtask 1: membership", ["membership", "--train", str(mem / "train"), "--test",
@@ -63,9 +66,7 @@ def demo(
 ) -> None:
     """Run every step on the bundled demo: info, membership, attribute, validate, evaluate,
     audit, with HTML reports in OUT/*/report.html."""
-    if out.is_dir() and any(out.iterdir()) and not force:
-        raise SynthprintError(f"{out}: holds files already (an earlier demo?); pass --force "
-                              "to run the demo again into it, or choose another --out")
+    prepare_output_dir(out, STEP_FOLDERS, force=force)
     for title, args in demo_steps(out, quiet, force):
         console.print(f"\n[bold]{title}[/]")
         code = _run(args)
@@ -75,4 +76,4 @@ def demo(
     reports = sorted(out.glob("*/report.html"))
     console.print("\n[bold green]demo finished.[/] Open the reports in a browser:")
     for r in reports:
-        console.print(f"  {r}", highlight=False)
+        say(f"  {r}")

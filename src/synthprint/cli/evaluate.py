@@ -6,8 +6,9 @@ import json
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 
-from synthprint.cli._app import command, console
+from synthprint.cli._app import command, console, say
 from synthprint.cli._common import confusion_table
 
 
@@ -38,13 +39,13 @@ def evaluate(
                    notes=result.notes + out["notes"])
         typer.echo(json.dumps(out, indent=2))
         return
-    console.print(table.to_rich(title=f"{run.name} vs {truth.name}: {result.task}, "
-                                      f"n={table.n}"))
+    console.print(table.to_rich(title=escape(f"{run.name} vs {truth.name}: {result.task}, "
+                                             f"n={table.n}")))
     matrix = confusion_table(table, "confusion matrix (rows: truth, columns: run)")
     if matrix is not None:
         console.print(matrix)
     for note in result.notes:
-        console.print(f"note: {note}", highlight=False, markup=False)
+        say(f"note: {note}")
     if "roc_auc" in table and table["roc_auc"].has_interval \
             and auc_interval_includes_chance(table):
         console.print("ROC AUC interval includes 0.5: no detectable membership signal",

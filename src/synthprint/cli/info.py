@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from synthprint.cli._app import command, console
+from synthprint.cli._app import command, console, say
 from synthprint.io import LAYOUTS, BenchmarkSummary, SplitSummary, summarize
 
 
@@ -25,14 +25,14 @@ def _split_table(title: str, s: SplitSummary) -> Table:
 
 def _print_split(title: str, s: SplitSummary) -> None:
     console.print(_split_table(title, s))
-    console.print(f"  folder: {s.layout.root}", highlight=False, soft_wrap=True)
+    say(f"  folder: {s.layout.root}")
     modes = ", ".join(f"{m} x{n}" for m, n in s.modes.most_common()) or "-"
     sizes = ", ".join(f"{m} x{n}" for m, n in s.sizes.most_common()) or "-"
     console.print(f"  modes: {modes}    sizes: {sizes}", highlight=False)
     if s.problems:
         console.print(f"  [yellow]{len(s.problems)} problem(s):[/]")
         for p in s.problems[:10]:
-            console.print(f"    - {p}", highlight=False, soft_wrap=True)
+            say(f"    - {p}")
         if len(s.problems) > 10:
             console.print(f"    ... and {len(s.problems) - 10} more")
     else:
@@ -53,10 +53,10 @@ def info(
         bad = bool(summary.problems)
     else:
         assert isinstance(summary, BenchmarkSummary)
-        console.print(f"[bold]benchmark[/] {summary.layout.root}", highlight=False)
+        say(f"benchmark {summary.layout.root}")
         if summary.meta_keys:
             for k, v in summary.meta_keys.items():
-                console.print(f"  {k}: {v}", highlight=False)
+                say(f"  {k}: {v}")
         _print_split("train", summary.train)
         _print_split("test", summary.test)
         if summary.truth_counts is not None:

@@ -24,7 +24,9 @@ from synthprint.io import (
     membership_data,
     prepare_output_dir,
     read_labels_csv,
+    remove_stale_outputs,
 )
+from synthprint.io.submission import TASK_LABELS
 
 NO_SIGNAL = ("no detectable membership signal: the train cross-validation ROC AUC's 95% "
              "interval includes 0.5")
@@ -105,7 +107,7 @@ def membership(
     generated, y, unk = data.generated, data.labels, data.unknown
     names = [te.names[i] for i in unk]
     y_test = labels_for(names, read_labels_csv(truth), truth,
-                        allowed=(0, 1)) if truth else None
+                        allowed=TASK_LABELS["membership"]) if truth else None
 
     estimator = make_method(method, metric=metric, seed=seed, quiet=quiet, cache=cache)
     result = run_membership(estimator.set_params(prior=prior),
@@ -156,4 +158,5 @@ def membership(
     n_used = int(labels.sum())
     if no_signal:
         console.print(f"[bold yellow]{NO_SIGNAL}[/]: {labels_note}.", highlight=False)
-    say_written(out, outputs, stale, f"{n_used} of {len(names)} test images labelled used; ")
+    removed = remove_stale_outputs(out, stale)
+    say_written(out, outputs, removed, f"{n_used} of {len(names)} test images labelled used; ")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from synthprint.cli._app import command, console
+from synthprint.cli._app import command, say
 
 
 @command("report")
@@ -19,4 +19,4 @@ def report(
     from synthprint.report import write_report
 
     path = write_report(out, force=force)
-    console.print(f"wrote {path}", highlight=False)
+    say(f"wrote {path}")

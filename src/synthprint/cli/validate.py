@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from synthprint.cli._app import command, console
+from synthprint.cli._app import command, say
 from synthprint.io.validator import validate_run
 
 
@@ -29,15 +29,13 @@ def validate(
     report = validate_run(run, images=images, ids=ids, edition=edition, task=task,
                           all_problems=all_problems)
     for line in report.lines(fold=3):
-        console.print(line, markup=False, highlight=False, soft_wrap=True)
+        say(line)
     kind = f"{report.edition} {report.task} run"
     if report.valid:
-        console.print(f"{report.source}: valid {kind}: {report.n_rows} lines, every one of the "
-                      f"{report.n_expected} test images exactly once", markup=False,
-                      highlight=False, soft_wrap=True)
+        say(f"{report.source}: valid {kind}: {report.n_rows} lines, every one of the "
+            f"{report.n_expected} test images exactly once")
         return
     more = "" if report.complete else \
         " (stopped at the first, as the official validator does; --all lists every problem)"
-    console.print(f"{report.source}: NOT valid as a {kind}: {len(report.errors)} problem(s)"
-                  f"{more}", markup=False, highlight=False, soft_wrap=True)
+    say(f"{report.source}: NOT valid as a {kind}: {len(report.errors)} problem(s){more}")
     raise typer.Exit(1)

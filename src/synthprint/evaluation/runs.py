@@ -17,7 +17,7 @@ from synthprint.evaluation.multiclass import multiclass_metrics
 from synthprint.evaluation.table import MetricTable
 from synthprint.io.layouts import natural_key
 from synthprint.io.submission import read_run_bytes
-from synthprint.io.tables import read_labels_csv
+from synthprint.io.tables import read_labels_csv, stem_ids
 
 _NAME_COLS = ("name", "id", "image", "image_id", "file", "filename")
 _SCORE_COLS = ("score", "scores", "proba", "probability")
@@ -137,14 +137,7 @@ def _align(pred: Predictions, truth: dict[str, int], truth_path: str
     keys = truth_names
     no_ext_run = not any(PurePosixPath(n).suffix for n in pred.names)
     if not set(pred.names) & set(truth_names) and no_ext_run:
-        stems: dict[str, str] = {}
-        for n in truth_names:
-            s = PurePosixPath(n).stem
-            if s in stems:
-                raise SynthprintError(f"{truth_path}: {stems[s]} and {n} share the id {s}; "
-                                      "cannot match a 2023 run (ids without extension)")
-            stems[s] = n
-        keys = [PurePosixPath(n).stem for n in truth_names]
+        keys = stem_ids(truth_names, truth_path)
         matched_by = "stem"
     missing = [k for k in keys if k not in index]
     extra = sorted(set(index) - set(keys), key=natural_key)

@@ -42,6 +42,7 @@ from synthprint.io.writers import (
     check_can_write,
     prepare_output_dir,
     remove_stale_outputs,
+    replace_folder,
 )
 
 __all__ = [
@@ -77,6 +78,7 @@ __all__ = [
     "natural_key",
     "prepare_output_dir",
     "remove_stale_outputs",
+    "replace_folder",
     "read_header",
     "labels_for",
     "read_labels_csv",

@@ -226,6 +226,18 @@ def check_folder(root: str | Path) -> Path:
     return root
 
 
+def check_file(path: str | Path, what: str, hint: str = "") -> Path:
+    """``path`` as a Path (``~`` expanded); :class:`SynthprintError` when it is missing or a
+    folder. ``what`` names the file in the messages ("truth file"); ``hint`` follows
+    "give the <what> itself" for a folder, e.g. " (run.csv)"."""
+    path = Path(path).expanduser()
+    if path.is_dir():
+        raise SynthprintError(f"{path}: is a folder; give the {what} itself{hint}")
+    if not path.is_file():
+        raise SynthprintError(f"{path}: {what} not found")
+    return path
+
+
 def detect_layout(root: str | Path, layout: str | None = None) -> Layout | BenchmarkLayout:
     """Recognise the layout of ``root``.
 

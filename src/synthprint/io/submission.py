@@ -27,7 +27,14 @@ import numpy as np
 
 from synthprint.errors import SynthprintError
 from synthprint.io.dataset import list_folder
-from synthprint.io.layouts import BenchmarkLayout, Layout, Role, detect_layout, natural_key
+from synthprint.io.layouts import (
+    BenchmarkLayout,
+    Layout,
+    Role,
+    check_file,
+    detect_layout,
+    natural_key,
+)
 from synthprint.io.writers import atomic_write_bytes, check_can_write
 
 EDITIONS = (2023, 2025)
@@ -38,12 +45,17 @@ RUN_MEMBER = "run.csv"
 _ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 
 
+def check_task(task: str) -> None:
+    """Raise unless ``task`` is "membership" or "attribution"."""
+    if task not in TASKS:
+        raise SynthprintError(f"task must be membership or attribution, got {task!r}")
+
+
 def check_kind(edition: int, task: str) -> None:
     """Raise unless ``(edition, task)`` is a run the challenge had."""
     if edition not in EDITIONS:
         raise SynthprintError(f"edition must be 2023 or 2025, got {edition!r}")
-    if task not in TASKS:
-        raise SynthprintError(f"task must be membership or attribution, got {task!r}")
+    check_task(task)
     if edition == 2023 and task == "attribution":
         raise SynthprintError("the 2023 edition had no attribution subtask; use --edition 2025")
 
@@ -110,9 +122,7 @@ def read_ids_file(path: str | Path) -> list[str]:
 
     Surrounding whitespace is stripped and blank lines are skipped.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise SynthprintError(f"{path}: ids file not found")
+    path = check_file(path, "ids file", " (image_ids.txt: one id a line)")
     try:
         text = path.read_bytes().decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -232,12 +242,9 @@ def read_run_bytes(path: str | Path) -> tuple[bytes, str]:
     or a zip without ``run.csv`` at its root (saying where the csv is, if elsewhere).
     """
     path = Path(path)
-    if path.is_dir():
-        inside = [n for n in ("submission.zip", RUN_MEMBER) if (path / n).is_file()]
-        hint = f": {path / inside[0]}" if inside else " (run.csv, or the zip holding it)"
-        raise SynthprintError(f"{path}: is a folder; give the run file itself{hint}")
-    if not path.is_file():
-        raise SynthprintError(f"{path}: run file not found")
+    inside = [n for n in ("submission.zip", RUN_MEMBER) if (path / n).is_file()]
+    path = check_file(path, "run file", f": {path / inside[0]}" if inside
+                      else " (run.csv, or the zip holding it)")
     if not zipfile.is_zipfile(path):
         if path.suffix.lower() == ".zip":
             raise SynthprintError(f"{path}: is not a readable zip file (damaged, or not a "

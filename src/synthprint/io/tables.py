@@ -8,6 +8,7 @@ from pathlib import Path, PurePosixPath
 import numpy as np
 
 from synthprint.errors import SynthprintError
+from synthprint.io.layouts import check_file
 
 
 def read_labels_csv(path: str | Path) -> dict[str, int]:
@@ -17,12 +18,7 @@ def read_labels_csv(path: str | Path) -> dict[str, int]:
     the file and line number on a malformed line or a name given twice. A header row
     ``name,label`` is tolerated.
     """
-    path = Path(path)
-    if path.is_dir():
-        raise SynthprintError(f"{path}: is a folder; give the truth file itself (a "
-                              "name,label CSV such as truth/real_unknown.csv)")
-    if not path.is_file():
-        raise SynthprintError(f"{path}: truth file not found")
+    path = check_file(path, "truth file", " (a name,label CSV such as truth/real_unknown.csv)")
     out: dict[str, int] = {}
     for lineno, raw in enumerate(path.read_text().splitlines(), start=1):
         line = raw.strip()
@@ -48,6 +44,20 @@ def read_labels_csv(path: str | Path) -> dict[str, int]:
     return out
 
 
+def stem_ids(names: Sequence[str], source: str | Path) -> list[str]:
+    """The 2023 ids of file ``names`` (their stems: ``real_unknown_0001.png`` ->
+    ``real_unknown_0001``), to match a file of ids without extension; ``source`` is named
+    in the error when two names share an id."""
+    first: dict[str, str] = {}
+    for name in names:
+        stem = PurePosixPath(name).stem
+        if stem in first:
+            raise SynthprintError(f"{source}: {first[stem]} and {name} share the id {stem}, "
+                                  "so ids without extension cannot tell them apart")
+        first[stem] = name
+    return list(first)
+
+
 def labels_for(names: Sequence[str], truth: Mapping[str, int], source: str | Path, *,
                allowed: Collection[int] | None = None) -> np.ndarray:
     """(len(names),) int64 labels of ``names`` from a name -> label map read from
@@ -57,10 +67,7 @@ def labels_for(names: Sequence[str], truth: Mapping[str, int], source: str | Pat
     A truth file of 2023 ids (no extension) matches image names by their stem."""
     keys = list(names)
     if not any(k in truth for k in keys) and not any(PurePosixPath(t).suffix for t in truth):
-        keys = [PurePosixPath(n).stem for n in names]
-        if len(set(keys)) < len(keys):
-            raise SynthprintError(f"{source}: names ids without extension, but two test "
-                                  "images share a name stem; name them in full")
+        keys = stem_ids(names, source)
     missing = [n for n, k in zip(names, keys) if k not in truth]
     if missing:
         raise SynthprintError(f"{source}: no label for {len(missing)} test images "

@@ -32,8 +32,8 @@ from pathlib import Path, PurePosixPath
 from synthprint.errors import SynthprintError
 from synthprint.io.submission import (
     TASK_LABELS,
-    TASKS,
     check_kind,
+    check_task,
     expected_images,
     read_ids_file,
     read_run_bytes,
@@ -300,8 +300,8 @@ def resolve_expected(*, images: str | Path | None = None, ids: str | Path | None
     if (images is None) == (ids is None):
         raise SynthprintError("give the test images (--images DIR) or an ids file (--ids FILE), "
                               "exactly one of them")
-    if task is not None and task not in TASKS:
-        raise SynthprintError(f"--task must be membership or attribution, got {task!r}")
+    if task is not None:
+        check_task(task)
     if images is not None:
         found = expected_images(images, task)
         names = list(found.names)

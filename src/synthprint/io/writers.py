@@ -76,6 +76,7 @@ def prepare_output_dir(out: str | Path, names: Iterable[str], *, force: bool = F
     them or lie inside one (nothing is ever written into the data).
     """
     out = Path(out)
+    names, stale = list(names), list(stale)
     if out.exists() and not out.is_dir():
         raise SynthprintError(f"{out}: is a file; --out must be a folder")
     for parent in out.parents:
@@ -83,15 +84,13 @@ def prepare_output_dir(out: str | Path, names: Iterable[str], *, force: bool = F
             if not parent.is_dir():
                 raise SynthprintError(f"{out}: {parent} is a file, so --out cannot be made there")
             break
-    resolved = out.resolve()
     for folder in inputs:
         data = Path(folder).resolve()
-        if resolved == data or data in resolved.parents:
+        if out.resolve().is_relative_to(data):
             raise SynthprintError(f"{out}: is inside the input folder {folder}; synthprint "
                                   "never writes into the data: choose an --out outside it")
-        for name in [*names, *stale]:
-            own = (out / name).resolve()
-            if data == own or own in data.parents:
+        for name in names + stale:
+            if data.is_relative_to((out / name).resolve()):
                 raise SynthprintError(f"{folder}: is this run's input and an output of an "
                                       f"earlier run ({out / name}), which this run would "
                                       "replace or remove: choose another --out")
@@ -105,17 +104,38 @@ def prepare_output_dir(out: str | Path, names: Iterable[str], *, force: bool = F
     return out
 
 
+def _remove(path: Path) -> bool:
+    """Remove the file, folder or link ``path`` (a link itself, never what it points at);
+    False when there is nothing of that name."""
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path)
+    elif path.exists() or path.is_symlink():
+        path.unlink()
+    else:
+        return False
+    return True
+
+
 def remove_stale_outputs(out: str | Path, stale: Iterable[str]) -> list[str]:
     """Remove the files (or folders) ``stale`` of ``out`` that an earlier run wrote and this
     run replaced by nothing (see :func:`prepare_output_dir`); returns the names removed."""
-    removed = []
-    for name in stale:
-        path = Path(out) / name
-        if path.is_dir() and not path.is_symlink():
-            shutil.rmtree(path)
-        elif path.exists() or path.is_symlink():
-            path.unlink()
-        else:
-            continue
-        removed.append(name)
-    return removed
+    return [name for name in stale if _remove(Path(out) / name)]
+
+
+def replace_folder(new: str | Path, folder: str | Path) -> Path:
+    """Rename the finished folder ``new`` (beside ``folder``) to ``folder``. An existing
+    ``folder``, or a link of that name, is moved aside first, put back if the rename fails,
+    and removed after: readers see the old folder or the new one, never a mix."""
+    new, folder = Path(new), Path(folder)
+    if not folder.exists() and not folder.is_symlink():
+        new.rename(folder)
+        return folder
+    aside = folder.parent / f".{folder.name}.{secrets.token_hex(6)}.old"
+    folder.rename(aside)
+    try:
+        new.rename(folder)
+    except BaseException:
+        aside.rename(folder)
+        raise
+    _remove(aside)
+    return folder
