@@ -13,12 +13,10 @@ from __future__ import annotations
 import _args
 import json
 import subprocess
-import sys
+import os
 import tempfile
 import time
 from pathlib import Path
-
-from membership_scale import _link
 
 N_TRAIN, N_HOLDOUT, N_SYNTHETIC = 500, 500, 5000
 
@@ -27,25 +25,23 @@ def main() -> None:
     ap = _args.parser(__doc__.splitlines()[0])
     ap.add_argument("--attacks", default="default")
     args = ap.parse_args()
-    gen = sorted(args.bench.glob("st1-*/*/generated/*.png"))
-    real = sorted(args.bench.glob("st1-*/*/real_*/*.png")) + \
-        sorted(args.bench.glob("st2-*/train/real/*/*.png"))
+    gen, real = _args.scale_images(args.bench)
     if len(real) < N_TRAIN + N_HOLDOUT:
         raise SystemExit(f"need {N_TRAIN + N_HOLDOUT} distinct real images, found {len(real)}")
     with tempfile.TemporaryDirectory() as tmp:
         t = Path(tmp)
-        _link(real[:N_TRAIN], t / "train", "train_", N_TRAIN)
-        _link(real[N_TRAIN:N_TRAIN + N_HOLDOUT], t / "holdout", "holdout_", N_HOLDOUT)
-        _link(gen, t / "synthetic", "synthetic_", N_SYNTHETIC)
-        cmd = [str(Path(sys.executable).with_name("synthprint")), "audit", "--train",
-               str(t / "train"), "--holdout", str(t / "holdout"), "--synthetic",
+        _args.link_images(real[:N_TRAIN], t / "train", "train_", N_TRAIN)
+        _args.link_images(real[N_TRAIN:N_TRAIN + N_HOLDOUT], t / "holdout", "holdout_", N_HOLDOUT)
+        _args.link_images(gen, t / "synthetic", "synthetic_", N_SYNTHETIC)
+        cmd = [*_args.synthprint_command(), "audit", "--train", str(t / "train"), "--holdout", str(t / "holdout"), "--synthetic",
                str(t / "synthetic"), "--out", str(t / "out"), "--attacks", args.attacks, "-q"]
         start = time.perf_counter()
         subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
         wall = time.perf_counter() - start
-    print(f"\n`python bench/audit_scale.py --attacks {args.attacks}`\n")
-    print("| attacks | training | holdout | synthetic | wall s |\n|---|---|---|---|---|")
-    print(f"| {args.attacks} | {N_TRAIN} | {N_HOLDOUT} | {N_SYNTHETIC} | {wall:.0f} |")
+    print(f"\n{_args.command_line()} ({os.cpu_count()} cores)\n")
+    print(_args.markdown_table(["attacks", "training", "holdout", "synthetic", "wall s"],
+                               [[args.attacks, str(N_TRAIN), str(N_HOLDOUT), str(N_SYNTHETIC),
+                                 f"{wall:.0f}"]]))
     out = _args.out_dir()
     (out / "audit_scale.json").write_text(json.dumps(
         {"attacks": args.attacks, "train": N_TRAIN, "holdout": N_HOLDOUT,

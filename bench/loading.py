@@ -38,25 +38,20 @@ def main() -> None:
         raise SystemExit(f"no PNGs under {args.bench}")
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
-        folder = Path(tmp) / "generated_unknown"
-        folder.mkdir()
-        for i in range(args.n):
-            os.link(sources[i % len(sources)], folder / f"gen_unknown_{i + 1:05d}.png")
+        _args.link_images(sources, Path(tmp) / "generated_unknown", "gen_unknown_", args.n)
         for workers in (1, os.cpu_count() or 1):
             out = subprocess.run([sys.executable, "-c", CHILD, str(tmp), str(workers)],
                                  check=True, capture_output=True, text=True).stdout
             r = json.loads(out)
             r["workers"] = workers
             rows.append(r)
-    print(f"\n`python bench/loading.py --n {args.n}` ({os.cpu_count()} cores)\n")
-    print("| workers | images | wall s | images/s | peak RSS GB | raw GB | peak / raw |")
-    print("|---|---|---|---|---|---|---|")
-    for r in rows:
-        print(f"| {r['workers']} | {r['n']} | {r['wall_s']:.1f} | {r['n'] / r['wall_s']:.0f} | "
-              f"{r['peak_rss'] / 1e9:.2f} | {r['raw'] / 1e9:.2f} | "
-              f"{r['peak_rss'] / r['raw']:.2f} |")
-    out_dir = _args.out_dir()
-    (out_dir / "loading.json").write_text(json.dumps(rows, indent=1))
+    print(f"\n{_args.command_line()} ({os.cpu_count()} cores)\n")
+    print(_args.markdown_table(
+        ["workers", "images", "wall s", "images/s", "peak RSS GB", "raw GB", "peak / raw"],
+        [[str(r["workers"]), str(r["n"]), f"{r['wall_s']:.1f}", f"{r['n'] / r['wall_s']:.0f}",
+          f"{r['peak_rss'] / 1e9:.2f}", f"{r['raw'] / 1e9:.2f}",
+          f"{r['peak_rss'] / r['raw']:.2f}"] for r in rows]))
+    (_args.out_dir() / "loading.json").write_text(json.dumps(rows, indent=1))
 
 
 if __name__ == "__main__":

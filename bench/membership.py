@@ -72,8 +72,7 @@ def compare_with_default(rows: list[dict], n_boot: int) -> list[tuple]:
     """(dataset, method, ROC AUC difference Metric) of the default minus every other method."""
     out = []
     for r in rows:
-        base = next((b for b in rows if b["dataset"] == r["dataset"]
-                     and b["method"] == DEFAULT_METHOD), None)
+        base = _args.default_row(rows, r["dataset"])
         if base is None or r is base:
             continue
         out.append((r["dataset"], r["method"],
@@ -83,7 +82,7 @@ def compare_with_default(rows: list[dict], n_boot: int) -> list[tuple]:
 
 
 def main() -> None:
-    ap = _args.parser(__doc__.splitlines()[0], membership=True)
+    ap = _args.parser(__doc__.splitlines()[0], datasets=True, methods=True)
     ap.add_argument("--repeats", type=int, default=2)
     ap.add_argument("--n-boot", type=int, default=1000)
     ap.add_argument("--when-no-signal", default="all-used", choices=NO_SIGNAL_POLICIES,

@@ -25,8 +25,7 @@ from synthprint.membership import DEFAULT_METHOD, make_method
 
 
 def main() -> None:
-    ap = _args.parser(__doc__.splitlines()[0])
-    ap.add_argument("--datasets", default=_args.ST1_DATASETS)
+    ap = _args.parser(__doc__.splitlines()[0], datasets=True)
     ap.add_argument("--n-iter", default="50,100,200,400")
     args = ap.parse_args()
     rows = []

@@ -37,7 +37,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from synthprint.evaluation import binary_metrics
-from synthprint.io import load_benchmark, membership_data
+from synthprint.io import Role, load_benchmark, membership_data
 
 RES = 64
 
@@ -134,8 +134,7 @@ def auc_text(y, s, seed):
 
 
 def main() -> None:
-    ap = _args.parser(__doc__.splitlines()[0])
-    ap.add_argument("--datasets", default=_args.ST1_DATASETS)
+    ap = _args.parser(__doc__.splitlines()[0], datasets=True)
     ap.add_argument("--epochs-contrastive", type=int, default=30)
     ap.add_argument("--epochs-ae", type=int, default=60)
     ap.add_argument("--zdim", type=int, default=32)
@@ -146,7 +145,7 @@ def main() -> None:
     for ds in args.datasets.split(","):
         b = load_benchmark(args.bench / ds, quiet=True)
         d = membership_data(b.train, b.test)
-        y_test = np.array([b.truth[b.test.names[i]] for i in d.unknown])
+        y_test = b.test_labels(Role.REAL_UNKNOWN)
         G, reals = to_tensor(d.generated), [to_tensor(d.real), to_tensor(d.test_real)]
         for embedding, fn in (
                 ("contrastive", lambda: contrastive_scores(G, reals, args.epochs_contrastive,

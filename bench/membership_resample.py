@@ -87,8 +87,7 @@ def run(bench: Path, datasets: list[str], methods: list[str], draws: int, seed: 
 def summarize(rows: list[dict]) -> list[dict]:
     out = []
     for r in rows:
-        base = next((b for b in rows if b["dataset"] == r["dataset"]
-                     and b["method"] == DEFAULT_METHOD), None)
+        base = _args.default_row(rows, r["dataset"])
         s = {"dataset": r["dataset"], "method": r["method"],
              "auc_mean": float(r["auc"].mean()), "auc_sd": float(r["auc"].std()),
              "kappa_mean": float(r["kappa"].mean()), "kappa_sd": float(r["kappa"].std()),
@@ -108,7 +107,7 @@ def joint_shares(rows: list[dict]) -> dict[str, float]:
     shares = {}
     for ds in dict.fromkeys(r["dataset"] for r in rows):
         mine = [r for r in rows if r["dataset"] == ds]
-        base = next((r for r in mine if r["method"] == DEFAULT_METHOD), None)
+        base = _args.default_row(rows, ds)
         others = [r["auc"] for r in mine if r is not base]
         if base is not None and others:
             shares[ds] = float(np.mean(base["auc"] >= np.max(others, axis=0)))
@@ -116,7 +115,7 @@ def joint_shares(rows: list[dict]) -> dict[str, float]:
 
 
 def main() -> None:
-    ap = _args.parser(__doc__.splitlines()[0], membership=True)
+    ap = _args.parser(__doc__.splitlines()[0], datasets=True, methods=True)
     ap.add_argument("--draws", type=int, default=50)
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args()

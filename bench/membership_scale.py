@@ -21,12 +21,6 @@ import time
 from pathlib import Path
 
 
-def _link(sources: list[Path], folder: Path, prefix: str, n: int) -> None:
-    folder.mkdir(parents=True)
-    for i in range(n):
-        os.link(sources[i % len(sources)], folder / f"{prefix}{i + 1:05d}.png")
-
-
 def main() -> None:
     ap = _args.parser(__doc__.splitlines()[0])
     ap.add_argument("--method", default="auto", help="method names, comma-separated, or all")
@@ -34,33 +28,29 @@ def main() -> None:
     from synthprint.membership import METHODS
 
     methods = list(METHODS) if args.method == "all" else args.method.split(",")
-    gen = sorted(args.bench.glob("st1-*/*/generated/*.png"))
-    real = sorted(args.bench.glob("st1-*/*/real_*/*.png")) + \
-        sorted(args.bench.glob("st2-*/train/real/*/*.png"))
+    gen, real = _args.scale_images(args.bench)
     if len(real) < 700:
         raise SystemExit(f"need 700 distinct real images, found {len(real)}")
     with tempfile.TemporaryDirectory() as tmp:
         t = Path(tmp)
-        _link(gen, t / "train" / "generated", "generated_", 5000)
-        _link(real[:100], t / "train" / "real_used", "real_used_", 100)
-        _link(real[100:200], t / "train" / "real_not_used", "real_not_used_", 100)
-        _link(gen[::-1], t / "test" / "generated", "generated_", 2000)
-        _link(real[200:700], t / "test" / "real_unknown", "real_unknown_", 500)
+        _args.link_images(gen, t / "train" / "generated", "generated_", 5000)
+        _args.link_images(real[:100], t / "train" / "real_used", "real_used_", 100)
+        _args.link_images(real[100:200], t / "train" / "real_not_used", "real_not_used_", 100)
+        _args.link_images(gen[::-1], t / "test" / "generated", "generated_", 2000)
+        _args.link_images(real[200:700], t / "test" / "real_unknown", "real_unknown_", 500)
         walls = {}
         for method in methods:
-            cmd = [str(Path(sys.executable).with_name("synthprint")), "membership", "--train",
-                   str(t / "train"), "--test", str(t / "test"), "--out",
-                   str(t / f"out-{method}"), "--method", method, "-q"]
+            cmd = [*_args.synthprint_command(), "membership", "--train", str(t / "train"),
+                   "--test", str(t / "test"), "--out", str(t / f"out-{method}"), "--method",
+                   method, "-q"]
             start = time.perf_counter()
             subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
             walls[method] = time.perf_counter() - start
             print(f"{method}: {walls[method]:.0f} s", file=sys.stderr, flush=True)
-    print(f"\n`python bench/membership_scale.py --method {args.method}` "
-          f"({os.cpu_count()} cores)\n")
-    print("| method | generated | labelled real | unknown real | wall s |")
-    print("|---|---|---|---|---|")
-    for method, wall in walls.items():
-        print(f"| {method} | 7000 | 200 | 500 | {wall:.0f} |")
+    print(f"\n{_args.command_line()} ({os.cpu_count()} cores)\n")
+    print(_args.markdown_table(
+        ["method", "generated", "labelled real", "unknown real", "wall s"],
+        [[method, "7000", "200", "500", f"{wall:.0f}"] for method, wall in walls.items()]))
     out = _args.out_dir()
     (out / "membership_scale.json").write_text(json.dumps(
         [{"method": m, "wall_s": w} for m, w in walls.items()], indent=1))
