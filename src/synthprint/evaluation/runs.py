@@ -74,10 +74,6 @@ def read_predictions(path: str | Path) -> Predictions:
             header = [t.lower() for t in first]
             rows = rows[1:]
     width = len(header) if header else len(first)
-    per_class = header is not None and any(h.startswith("p_") for h in header[1:])
-    if width not in (2, 3) and not per_class:
-        raise SynthprintError(f"{source}:{rows[0][0] if rows else 1}: expected 'name,label', "
-                              f"'name,score' or 'name,score,label', got {width} columns")
     if header:
         unknown = [h for h in header[1:]
                    if h not in _SCORE_COLS + _LABEL_COLS and not h.startswith("p_")]
@@ -87,10 +83,13 @@ def read_predictions(path: str | Path) -> Predictions:
                 "'name,label', 'name,score' or 'name,score,label' (or 'name,p_t1,...,label')")
         score_col = next((i for i, h in enumerate(header) if h in _SCORE_COLS), None)
         label_col = next((i for i, h in enumerate(header) if h in _LABEL_COLS), None)
-        if per_class and label_col is None:
+        if label_col is None and any(h.startswith("p_") for h in header):
             raise SynthprintError(f"{source}:1: per-class columns but no 'label' column; "
                                   "evaluate scores the labels (name,p_t1,...,label)")
     else:
+        if width not in (2, 3):
+            raise SynthprintError(f"{source}:{rows[0][0]}: expected 'name,label', 'name,score' "
+                                  f"or 'name,score,label', got {width} columns")
         score_col, label_col = (1, 2) if width == 3 else (1, None)
     names, values = [], []
     seen: dict[str, int] = {}
