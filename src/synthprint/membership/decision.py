@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from synthprint._confusion import f1_from_counts, kappa_from_counts
+from synthprint._confusion import ScoreLevels, f1_from_counts, kappa_from_counts
 from synthprint.errors import SynthprintError
 
 #: The metric each edition ranked runs by.
@@ -34,8 +34,9 @@ def metric_by_threshold(scores, labels, metric: str = "kappa"
     """``(candidates, values)``: the (U + 1,) :func:`candidate_thresholds` of ``scores`` (n,)
     and ``metric`` ("kappa" or "f1") of the labels ``scores > t`` against ``labels`` (n,) in
     {0, 1} for each of them, float64. O(n log n): the confusion counts of all thresholds
-    come from cumulative sums over the sorted scores. An undefined kappa (truth and labels
-    one and the same class) and an undefined F1 (no used image in either) count as 0.
+    come from :class:`~synthprint._confusion.ScoreLevels`, as the ROC metrics' do. An
+    undefined kappa (truth and labels one and the same class) and an undefined F1 (no used
+    image in either) count as 0.
     Raises :class:`SynthprintError` on non-finite scores or labels other than 0 and 1."""
     if metric not in METRICS:
         raise SynthprintError(f"metric must be one of {', '.join(METRICS)}, got {metric!r}")
@@ -49,13 +50,11 @@ def metric_by_threshold(scores, labels, metric: str = "kappa"
     if not np.isin(y, (0, 1)).all():
         raise SynthprintError(f"labels must be 0 or 1, got {np.unique(y).tolist()}")
     cands = candidate_thresholds(s)
-    order = np.argsort(s, kind="stable")
-    below_pos = np.r_[0.0, np.cumsum(y[order], dtype=np.float64)]
-    # images labelled used by candidate t: those with a score > t, i.e. sorted index >= k
-    k = np.searchsorted(s[order], cands, side="right")
-    n_pos = float(below_pos[-1])
-    tp = n_pos - below_pos[k]
-    fp = (len(s) - k) - tp
+    tps, fps = (c[0] for c in ScoreLevels(y, s).cumulative(np.ones((1, len(s)))))
+    # candidate i (ascending) labels used the scores from the i-th lowest distinct one up:
+    # level U-1-i of the levels (highest first); the last candidate labels none
+    tp, fp = np.r_[tps[::-1], 0.0], np.r_[fps[::-1], 0.0]
+    n_pos = tp[0]
     fn, tn = n_pos - tp, (len(s) - n_pos) - fp
     if metric == "kappa":
         return cands, np.nan_to_num(kappa_from_counts(tp, fp, fn, tn), nan=0.0)
