@@ -347,7 +347,8 @@ def test_cli_writes_scores_run_and_zip_deterministically(tmp_path):
 
 
 def test_cli_refuses_to_overwrite_without_force(tmp_path):
-    assert _attribute(tmp_path, "--method", "residual", "--cv-folds", "0").exit_code == 0
+    assert _attribute(tmp_path, "--method", "residual", "--folds", "0").exit_code == 0
+    assert "skipped (--folds 0)" in (tmp_path / "cv.md").read_text()
     before = (tmp_path / "run.csv").read_bytes()
     again = _attribute(tmp_path, "--method", "residual", "--cv-folds", "0")
     assert again.exit_code == 2 and "--force" in again.output

@@ -60,8 +60,9 @@ def attribute(
                                                  "submission.zip, cv.md."),
     method: str = typer.Option(ATTRIBUTION_METHOD, "--method",
                                help="Method name; 'list' shows them all."),
-    cv_folds: int = typer.Option(5, "--cv-folds", min=0,
-                                 help="Folds of the train cross-validation (0: skip it)."),
+    cv_folds: int = typer.Option(5, "--folds", "--cv-folds", min=0,
+                                 help="Folds of the train cross-validation (0: skip it); "
+                                      "--cv-folds is the earlier name."),
     seed: int = typer.Option(0, "--seed", help="Seed of the method and the CV folds."),
     truth: Path = typer.Option(None, "--truth", help="Optional name,label CSV of the test "
                                                     "images, to report test metrics too."),
@@ -104,7 +105,7 @@ def attribute(
     extra = {"unlabelled": test_images} if transductive else {}
     verbose = not quiet
 
-    cv_text = f"cross-validation skipped (--cv-folds 0), method {method}\n"
+    cv_text = f"cross-validation skipped (--folds 0), method {method}\n"
     cv = None
     if cv_folds:
         def fit_predict(tr, te):
