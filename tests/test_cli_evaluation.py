@@ -65,6 +65,29 @@ def test_evaluate_a_2023_zip_run_matches_by_stem(tmp_path):
     assert "matched to truth names by stem" in result.output
 
 
+def test_evaluate_says_when_the_validator_would_reject_the_run(tmp_path):
+    truth = read_labels_csv(MEMBERSHIP_TRUTH)
+    names = sorted(truth)
+    good = write_run(tmp_path / "good.csv", names, [truth[n] for n in names], edition=2025,
+                     task="membership")
+    assert evaluate_run(good, MEMBERSHIP_TRUTH, n_boot=0).notes == []
+    header = tmp_path / "header.csv"
+    header.write_text("name,label\n" + good.read_text())
+    floats = tmp_path / "floats.csv"
+    floats.write_text("".join(f"{n},{truth[n]}.0\n" for n in names))
+    for path, problem in ((header, "header.csv:1:"), (floats, "write whole numbers")):
+        ev = evaluate_run(path, MEMBERSHIP_TRUTH, n_boot=0)
+        assert ev.table.value("kappa") == 1.0
+        assert len(ev.notes) == 1 and "2025 validator would reject" in ev.notes[0]
+        assert problem in ev.notes[0]
+    shown = runner.invoke(app, ["evaluate", "--run", str(floats), "--truth",
+                                str(MEMBERSHIP_TRUTH), "--n-boot", "0"])
+    assert shown.exit_code == 0 and "validator would reject" in shown.output
+    run23 = write_run(tmp_path / "run23.csv", names, [truth[n] for n in names], edition=2023,
+                      task="membership")
+    assert not any("reject" in n for n in evaluate_run(run23, MEMBERSHIP_TRUTH, n_boot=0).notes)
+
+
 def test_evaluate_a_scores_csv(tmp_path):
     truth = read_labels_csv(MEMBERSHIP_TRUTH)
     names = sorted(truth)

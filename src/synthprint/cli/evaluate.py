@@ -27,7 +27,10 @@ def evaluate(
 ) -> None:
     """Score a run against the truth: Cohen's kappa, F1, accuracy, ... (binary) or accuracy and
     macro metrics (multiclass), with 95% bootstrap intervals; from scores also ROC AUC and TPR
-    at low FPR."""
+    at low FPR.
+
+    A run that the challenge's validator would reject (a header row, 1.0 labels) is scored
+    all the same, with a note that says why it would be rejected."""
     from synthprint.evaluation import auc_interval_includes_chance
     from synthprint.evaluation.runs import evaluate_run
 

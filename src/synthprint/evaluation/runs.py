@@ -16,7 +16,8 @@ from synthprint.evaluation.binary import binary_metrics
 from synthprint.evaluation.multiclass import multiclass_metrics
 from synthprint.evaluation.table import MetricTable
 from synthprint.io.layouts import natural_key
-from synthprint.io.submission import read_run_bytes
+from synthprint.io.submission import TASK_LABELS, read_run_bytes
+from synthprint.io.validator import validate_text
 from synthprint.io.tables import read_labels_csv, stem_ids
 
 _NAME_COLS = ("name", "id", "image", "image_id", "file", "filename")
@@ -55,7 +56,10 @@ def read_predictions(path: str | Path) -> Predictions:
     (``synthprint attribute``'s scores.csv) are read past, the label column is scored. Blank
     lines and a byte-order mark are ignored.
     """
-    data, source = read_run_bytes(path)
+    return _parse_predictions(*read_run_bytes(path))
+
+
+def _parse_predictions(data: bytes, source: str) -> Predictions:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -162,7 +166,8 @@ def evaluate_run(run: str | Path, truth: str | Path, *, task: str | None = None,
     is binary when every truth label is 0 or 1, else multiclass (``task`` overrides).
     """
     truth_map = read_labels_csv(truth)
-    pred = read_predictions(run)
+    data, source = read_run_bytes(run)
+    pred = _parse_predictions(data, source)
     names, idx, matched_by = _align(pred, truth_map, str(truth))
     y = np.array([truth_map[n] for n in names], dtype=np.int64)
     if task is None:
@@ -187,4 +192,26 @@ def evaluate_run(run: str | Path, truth: str | Path, *, task: str | None = None,
         if scores is not None:
             notes.append("scores ignored: multiclass metrics use the labels")
         table = multiclass_metrics(y, labels, n_boot=n_boot, seed=seed)
+    rejection = _upload_rejection(data, pred, idx, y, task, matched_by)
+    if rejection:
+        notes.append(rejection)
     return Evaluation(table, task, names, matched_by, notes)
+
+
+def _upload_rejection(data: bytes, pred: Predictions, idx: np.ndarray, y: np.ndarray,
+                      task: str, matched_by: str) -> str | None:
+    """Why the challenge's validator would reject the run ``data`` (a labels-only run of a
+    challenge task, judged against the truth's images), or None: evaluate scores a run it
+    can read, which is more than the organisers accept (a header row, ``1.0`` labels)."""
+    kind = "membership" if task == "binary" else "attribution"
+    edition = 2023 if matched_by == "stem" else 2025
+    if pred.scores is not None or (edition, kind) == (2023, "attribution") \
+            or not np.isin(y, TASK_LABELS[kind]).all():
+        return None
+    report = validate_text(data, [pred.names[i] for i in idx], edition=edition, task=kind,
+                           source=pred.source)
+    if report.valid:
+        return None
+    return (f"the {edition} validator would reject this run, though it is scored here: "
+            f"{report.first_error.format(pred.source)} (synthprint validate lists every "
+            "problem)")
