@@ -45,9 +45,9 @@ def test_help_lists_commands():
         assert name in result.output
 
 
-def test_the_command_list_shows_each_summary_as_one_paragraph():
-    """A docstring's hard line breaks must not reach the command list, where they split a
-    sentence over lines of different lengths."""
+def test_the_help_shows_each_paragraph_whole():
+    """A docstring's hard line breaks must not reach the command list or a command's help,
+    where they split a sentence over lines of different lengths."""
     from synthprint.cli._app import short_help
 
     assert short_help("Run every step,\n    with reports.\n\n    Details.") == \
@@ -56,6 +56,9 @@ def test_the_command_list_shows_each_summary_as_one_paragraph():
     assert "\n" not in commands["attribute"].short_help
     assert commands["attribute"].short_help.endswith("after cross-validating the method on "
                                                      "train.")
+    paragraphs = commands["membership"].help.split("\n\n")
+    assert len(paragraphs) == 2 and not any("\n" in p for p in paragraphs)
+    assert paragraphs[1].startswith("Cross-validates METHOD") and "  " not in paragraphs[1]
 
 
 def test_info_on_demo_benchmark():

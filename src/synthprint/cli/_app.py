@@ -59,10 +59,15 @@ def _root(
     state.debug = debug
 
 
+def _paragraphs(doc: str) -> list[str]:
+    """The paragraphs of a docstring, each on one line (its own line breaks would otherwise
+    show in the help, where rich wraps the text again)."""
+    return [" ".join(p.split()) for p in doc.strip().split("\n\n") if p.strip()]
+
+
 def short_help(doc: str) -> str:
-    """The first paragraph of a command's docstring on one line, for the command list (the
-    docstring's own line breaks would otherwise show there)."""
-    return " ".join(doc.strip().split("\n\n")[0].split())
+    """The first paragraph of a command's docstring on one line, for the command list."""
+    return _paragraphs(doc)[0]
 
 
 def command(*args: Any, **kwargs: Any) -> Callable:
@@ -94,8 +99,9 @@ def command(*args: Any, **kwargs: Any) -> Callable:
                     highlight=False, soft_wrap=True)
                 raise typer.Exit(3) from None
 
-        if fn.__doc__ and "short_help" not in kwargs:
-            kwargs["short_help"] = short_help(fn.__doc__)
+        if fn.__doc__:
+            kwargs.setdefault("short_help", short_help(fn.__doc__))
+            kwargs.setdefault("help", "\n\n".join(_paragraphs(fn.__doc__)))
         return app.command(*args, **kwargs)(wrapper)
 
     return decorate
