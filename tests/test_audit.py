@@ -214,6 +214,9 @@ def test_a_forced_filtering_replaces_the_earlier_folder(audit_folders, tmp_path)
     write_filtered(synth, keep_all, folder)
     drop = keep_all.copy()
     drop[[0, 4]] = True
+    killed = folder.parent / ".filtered.0123456789ab.tmp"   # what a killed run leaves
+    killed.mkdir()
+    (killed / "synthetic_1.png").write_bytes(b"partial")
     write_filtered(synth, drop, folder, force=True)
     assert sorted(p.name for p in folder.iterdir()) == sorted(
         n for n, d in zip(synth.names, drop) if not d)

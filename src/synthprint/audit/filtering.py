@@ -32,8 +32,8 @@ def write_filtered(synthetic: ImageDataset, drop: np.ndarray, folder: str | Path
         it kept, say) stays in it.
 
     The folder is filled under a temporary name beside it and renamed into place at the end,
-    so a failed run leaves any earlier folder as it was. Returns the folder and the path of
-    ``dropped.csv``.
+    so a failed run leaves any earlier folder as it was; such temporary folders that a killed
+    run left behind are removed. Returns the folder and the path of ``dropped.csv``.
     """
     folder = Path(folder)
     drop = np.asarray(drop, dtype=bool)
@@ -42,6 +42,9 @@ def write_filtered(synthetic: ImageDataset, drop: np.ndarray, folder: str | Path
     prepare_output_dir(folder.parent, [folder.name, "dropped.csv"], force=force,
                        inputs=[synthetic.layout.root])
     folder.parent.mkdir(parents=True, exist_ok=True)
+    for left in folder.parent.glob(f".{folder.name}.*.tmp"):
+        if left.is_dir() and not left.is_symlink():
+            shutil.rmtree(left)
     building = folder.parent / f".{folder.name}.{secrets.token_hex(6)}.tmp"
     building.mkdir()
     try:
