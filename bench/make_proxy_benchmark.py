@@ -21,13 +21,15 @@ Writes ``OUT/train``, ``OUT/test``, ``OUT/truth/real_unknown.csv`` and ``OUT/met
 extra). Deterministic for a seed on one machine (torch CPU kernels, 2 threads).
 
 Usage: python bench/make_proxy_benchmark.py --source ../shared/bench/st1-gan \\
-           --kind diffusion --n-used 160 --labelled 80 --steps 3400 --seed 7 \\
+           --kind diffusion --n-used 160 --labelled 80 --steps 3000 --seed 7 \\
            --out /tmp/proxies/px-diffusion
+(``bash bench/proxies.sh DIR`` builds the five proxies of bench/RESULTS.md and runs the
+membership benchmark on them.)
 """
 
 from __future__ import annotations
 
-import _args
+import argparse
 import json
 import math
 import shutil
@@ -321,7 +323,7 @@ def write_layout(out: Path, used: list[Path], not_used: list[Path], labelled: in
 
 
 def main() -> None:
-    ap = _args.parser(__doc__.split("\n\n")[0])
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--source", type=Path, required=True,
                     help="an st1-* benchmark whose real images make the pool")
     ap.add_argument("--kind", choices=("diffusion", "gan"), required=True)
