@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The proxy study of bench/RESULTS.md: five subtask-1 look-alike benchmarks, each a fresh
-# generator trained on CPU on the real images of one shared benchmark (other patients, seeds,
-# sizes and settings than the benchmark it stands in for), then every membership method on
-# them. About an hour on 2 cores; a proxy already built in DIR is reused.
+# generator trained on CPU on the real images of one shared benchmark (other seeds, splits,
+# sizes and settings than the benchmark it stands in for; for two, other patients), then
+# every membership method on them, once on the built split and over 50 resampled splits.
+# About an hour and a half on 2 cores; a proxy already built in DIR is reused.
 #
 # Usage: bash bench/proxies.sh DIR   (DIR: where the proxies go, e.g. /tmp/proxies)
 set -euo pipefail
@@ -24,4 +25,6 @@ build px-diffusion120 st1-diffusion diffusion 120  60 2000 11
 build px-gan         st1-diffusion gan       160  80 1800  8
 build px-gan250      st1-gan       gan       250 100 1800 12
 "$py" "$here/membership.py" --bench "$dir" \
+  --datasets px-memorize,px-diffusion,px-diffusion120,px-gan,px-gan250
+"$py" "$here/membership_resample.py" --bench "$dir" \
   --datasets px-memorize,px-diffusion,px-diffusion120,px-gan,px-gan250
