@@ -263,8 +263,11 @@ class Discriminator(nn.Module):
 
 
 def train_gan(x: torch.Tensor, steps: int, batch: int, lr: float, base: int,
-              gen: torch.Generator, progress) -> tuple[nn.Module, list[float]]:
-    G, D = Generator(base=base), Discriminator(base=base)
+              gen: torch.Generator, progress, models: tuple[nn.Module, nn.Module] | None = None
+              ) -> tuple[nn.Module, list[float]]:
+    """Train a new (generator, discriminator) pair, or go on training ``models`` in place
+    (fine-tuning); returns the generator and the generator's loss at each step."""
+    G, D = models or (Generator(base=base), Discriminator(base=base))
     opt_g = torch.optim.Adam(G.parameters(), lr=lr, betas=(0.5, 0.999))
     opt_d = torch.optim.Adam(D.parameters(), lr=lr, betas=(0.5, 0.999))
     losses = []
@@ -289,6 +292,20 @@ def sample_gan(G: nn.Module, n: int, gen: torch.Generator, batch: int = 50) -> t
     """(n, 1, 64, 64) samples, BatchNorm on batch statistics as in training."""
     return torch.cat([G(torch.randn((min(batch, n - s), 128), generator=gen))
                       for s in range(0, n, batch)])
+
+
+def step_printer(steps: int, label: str = ""):
+    """A progress callback for the training loops: prints the step every 30 s and at the
+    end."""
+    t0, last = time.perf_counter(), [0.0]
+
+    def progress(step: int) -> None:
+        now = time.perf_counter() - t0
+        if now - last[0] > 30 or step == steps - 1:
+            last[0] = now
+            print(f"{label}step {step + 1}/{steps}  {now:.0f} s", flush=True)
+
+    return progress
 
 
 # ------------------------------------------------------------------------------- layout
@@ -356,14 +373,8 @@ def main() -> None:
     x = torch.from_numpy(np.stack([to_64px(f) for f in used]))[:, None]
 
     gen = torch.Generator().manual_seed(a.seed)
-    t0, last = time.perf_counter(), [0.0]
-
-    def progress(step: int) -> None:
-        now = time.perf_counter() - t0
-        if now - last[0] > 30 or step == a.steps - 1:
-            last[0] = now
-            print(f"step {step + 1}/{a.steps}  {now:.0f} s", flush=True)
-
+    t0 = time.perf_counter()
+    progress = step_printer(a.steps)
     lr = a.lr or (6e-4 if a.kind == "diffusion" else 2e-4)
     train = train_diffusion if a.kind == "diffusion" else train_gan
     base = a.base or (16 if a.kind == "diffusion" else 32)
