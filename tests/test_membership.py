@@ -384,6 +384,9 @@ def test_metric_by_threshold_equals_scikit_learn_at_every_threshold(metric):
     # adjacent floats: a midpoint threshold rounds onto one of the two scores
     tiny = np.array([1.0, np.nextafter(1.0, 2.0), 0.5, 2.0])
     cases += [(tiny, np.array([0, 1, 0, 1])), (tiny, np.array([1, 0, 0, 1]))]
+    # ... or onto the upper one (0.3 and 0.1 + 0.2), and padding lost on a large score
+    upper = np.array([0.3, 0.1 + 0.2, 0.3, 0.1 + 0.2])
+    cases += [(upper, np.array([0, 1, 0, 1])), (np.full(4, 1e10), np.array([0, 1, 0, 1]))]
     for s, y in cases:
         cands, values = metric_by_threshold(s, y, metric)
         expected = [reference(y, (s > t).astype(int)) for t in cands]

@@ -17,10 +17,9 @@ from __future__ import annotations
 import numpy as np
 from scipy import sparse
 
-from synthprint._confusion import div0, f1_from_counts
+from synthprint._confusion import ScoreLevels, div0, f1_from_counts
 from synthprint.errors import SynthprintError
 from synthprint.evaluation._checks import UndefinedMetricError, as_1d, same_length
-from synthprint._confusion import ScoreLevels
 from synthprint.evaluation.binary import score_values
 from synthprint.evaluation.table import MetricTable, build_table
 

@@ -50,11 +50,14 @@ def metric_by_threshold(scores, labels, metric: str = "kappa"
     if not np.isin(y, (0, 1)).all():
         raise SynthprintError(f"labels must be 0 or 1, got {np.unique(y).tolist()}")
     cands = candidate_thresholds(s)
-    tps, fps = (c[0] for c in ScoreLevels(y, s).cumulative(np.ones((1, len(s)))))
-    # candidate i (ascending) labels used the scores from the i-th lowest distinct one up:
-    # level U-1-i of the levels (highest first); the last candidate labels none
-    tp, fp = np.r_[tps[::-1], 0.0], np.r_[fps[::-1], 0.0]
-    n_pos = tp[0]
+    levels = ScoreLevels(y, s)
+    tps, fps = (np.r_[0.0, c[0]] for c in levels.cumulative(np.ones((1, len(s)))))
+    # the levels (distinct scores, highest first) above each candidate are labelled used;
+    # counted, not assumed: a midpoint can round onto a score
+    above = len(levels.thresholds) - np.searchsorted(levels.thresholds[::-1], cands,
+                                                     side="right")
+    tp, fp = tps[above], fps[above]
+    n_pos = tps[-1]
     fn, tn = n_pos - tp, (len(s) - n_pos) - fp
     if metric == "kappa":
         return cands, np.nan_to_num(kappa_from_counts(tp, fp, fn, tn), nan=0.0)
