@@ -86,6 +86,13 @@ def test_evaluate_says_when_the_validator_would_reject_the_run(tmp_path):
     run23 = write_run(tmp_path / "run23.csv", names, [truth[n] for n in names], edition=2023,
                       task="membership")
     assert not any("reject" in n for n in evaluate_run(run23, MEMBERSHIP_TRUTH, n_boot=0).notes)
+    # a 2023 truth (ids without extension) and a 2023 run with a header: the 2023 rules
+    truth23 = tmp_path / "truth23.csv"
+    truth23.write_text(run23.read_text())
+    header23 = tmp_path / "header23.csv"
+    header23.write_text("id,label\n" + run23.read_text())
+    notes = evaluate_run(header23, truth23, n_boot=0).notes
+    assert len(notes) == 1 and "2023 validator would reject" in notes[0]
 
 
 def test_evaluate_a_scores_csv(tmp_path):
@@ -128,6 +135,7 @@ def test_evaluate_reads_the_attribute_commands_scores_csv(tmp_path):
                  "--n-boot", "0"])
     assert out["task"] == "multiclass"
     assert _values(out)["accuracy"] == pytest.approx(1 - 7 / len(y))
+    assert not any("reject" in note for note in out["notes"])   # a scores file is no run
     no_label = tmp_path / "proba.csv"
     no_label.write_text("name,p_t1,p_t2\na.png,0.2,0.8\n")
     with pytest.raises(SynthprintError, match="proba.csv:1: per-class columns but no 'label'"):

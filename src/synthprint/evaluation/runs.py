@@ -17,8 +17,8 @@ from synthprint.evaluation.multiclass import multiclass_metrics
 from synthprint.evaluation.table import MetricTable
 from synthprint.io.layouts import natural_key
 from synthprint.io.submission import TASK_LABELS, read_run_bytes
-from synthprint.io.validator import validate_text
 from synthprint.io.tables import read_labels_csv, stem_ids
+from synthprint.io.validator import validate_text
 
 _NAME_COLS = ("name", "id", "image", "image_id", "file", "filename")
 _SCORE_COLS = ("score", "scores", "proba", "probability")
@@ -28,12 +28,14 @@ _LABEL_COLS = ("label", "labels", "prediction", "pred", "class", "subset", "used
 @dataclass
 class Predictions:
     """What a run or scores file says about each image: ``names`` (n,), ``labels`` (n,) int64
-    or None, ``scores`` (n,) float64 or None, and ``source`` for messages."""
+    or None, ``scores`` (n,) float64 or None, ``source`` for messages, and the file's number
+    of ``columns`` (2 for a run)."""
 
     names: list[str]
     labels: np.ndarray | None
     scores: np.ndarray | None
     source: str
+    columns: int = 2
 
 
 def _number(token: str, source: str, lineno: int) -> float:
@@ -116,7 +118,7 @@ def _parse_predictions(data: bytes, source: str) -> Predictions:
         if not np.all(labels == np.round(labels)):
             raise SynthprintError(f"{source}: the label column holds non-integer values")
         labels = labels.astype(np.int64)
-    return Predictions(names, labels, scores, source)
+    return Predictions(names, labels, scores, source, width)
 
 
 @dataclass
@@ -192,20 +194,23 @@ def evaluate_run(run: str | Path, truth: str | Path, *, task: str | None = None,
         if scores is not None:
             notes.append("scores ignored: multiclass metrics use the labels")
         table = multiclass_metrics(y, labels, n_boot=n_boot, seed=seed)
-    rejection = _upload_rejection(data, pred, idx, y, task, matched_by)
+    rejection = _upload_rejection(data, pred, idx, y, task)
     if rejection:
         notes.append(rejection)
     return Evaluation(table, task, names, matched_by, notes)
 
 
 def _upload_rejection(data: bytes, pred: Predictions, idx: np.ndarray, y: np.ndarray,
-                      task: str, matched_by: str) -> str | None:
-    """Why the challenge's validator would reject the run ``data`` (a labels-only run of a
+                      task: str) -> str | None:
+    """Why the challenge's validator would reject the run ``data`` (a ``name,label`` run of a
     challenge task, judged against the truth's images), or None: evaluate scores a run it
-    can read, which is more than the organisers accept (a header row, ``1.0`` labels)."""
+    can read, which is more than the organisers accept (a header row, ``1.0`` labels).
+    Scores files (a score or per-class columns) are not runs and are not checked. The
+    edition is 2023 when the run's ids have no extension, else 2025."""
     kind = "membership" if task == "binary" else "attribution"
-    edition = 2023 if matched_by == "stem" else 2025
-    if pred.scores is not None or (edition, kind) == (2023, "attribution") \
+    edition = 2025 if any(PurePosixPath(n).suffix for n in pred.names) else 2023
+    if pred.scores is not None or pred.columns != 2 \
+            or (edition, kind) == (2023, "attribution") \
             or not np.isin(y, TASK_LABELS[kind]).all():
         return None
     report = validate_text(data, [pred.names[i] for i in idx], edition=edition, task=kind,
