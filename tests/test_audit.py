@@ -217,7 +217,14 @@ def test_a_forced_filtering_replaces_the_earlier_folder(audit_folders, tmp_path)
     killed = folder.parent / ".filtered.0123456789ab.tmp"   # what a killed run leaves
     killed.mkdir()
     (killed / "synthetic_1.png").write_bytes(b"partial")
+    other = folder.parent / "filtered.v2"                   # another output's own build
+    other.mkdir()
+    building_other = folder.parent / ".filtered.v2.0123456789ab.tmp"
+    building_other.mkdir()
     write_filtered(synth, drop, folder, force=True)
+    assert building_other.is_dir()
+    building_other.rmdir()
+    other.rmdir()
     assert sorted(p.name for p in folder.iterdir()) == sorted(
         n for n, d in zip(synth.names, drop) if not d)
     assert [p.name for p in folder.parent.iterdir() if p.name.startswith(".")] == []

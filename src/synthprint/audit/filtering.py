@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 import shutil
 from pathlib import Path
@@ -42,8 +43,9 @@ def write_filtered(synthetic: ImageDataset, drop: np.ndarray, folder: str | Path
     prepare_output_dir(folder.parent, [folder.name, "dropped.csv"], force=force,
                        inputs=[synthetic.layout.root])
     folder.parent.mkdir(parents=True, exist_ok=True)
-    for left in folder.parent.glob(f".{folder.name}.*.tmp"):
-        if left.is_dir() and not left.is_symlink():
+    ours = re.compile(rf"\.{re.escape(folder.name)}\.[0-9a-f]{{12}}\.tmp")
+    for left in folder.parent.iterdir():
+        if ours.fullmatch(left.name) and left.is_dir() and not left.is_symlink():
             shutil.rmtree(left)
     building = folder.parent / f".{folder.name}.{secrets.token_hex(6)}.tmp"
     building.mkdir()

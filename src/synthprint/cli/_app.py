@@ -99,7 +99,7 @@ def command(*args: Any, **kwargs: Any) -> Callable:
                     highlight=False, soft_wrap=True)
                 raise typer.Exit(3) from None
 
-        if fn.__doc__:
+        if fn.__doc__ and fn.__doc__.strip():
             kwargs.setdefault("short_help", short_help(fn.__doc__))
             kwargs.setdefault("help", "\n\n".join(_paragraphs(fn.__doc__)))
         return app.command(*args, **kwargs)(wrapper)
