@@ -109,7 +109,8 @@ def main() -> None:
         truth.append(f"{name},{k}")
     (tmp / "truth" / "generated_unknown.csv").write_text("\n".join(truth) + "\n")
     meta = {"dataset": a.out.name, "benchmark": "proxy (bench/make_proxy_attribution.py)",
-            "source": str(a.source), "pool": str(a.pool), "pool_size": len(pool),
+            "source": str(a.source.resolve()), "pool": str(a.pool.resolve()),
+            "pool_size": len(pool),
             "pretrain_steps": a.pretrain_steps, "finetune_steps": a.finetune_steps,
             "batch_size": a.batch, "learning_rate": a.lr, "seed": a.seed,
             "training_wall_s": wall,

@@ -394,7 +394,7 @@ def main() -> None:
                           a.n_generated[0], a.seed)
     every = max(1, len(losses) // 10)
     meta = {"dataset": a.out.name, "benchmark": "proxy (bench/make_proxy_benchmark.py)",
-            "source": str(a.source), "generator_type": a.kind, "training_set_size": a.n_used,
+            "source": str(a.source.resolve()), "generator_type": a.kind, "training_set_size": a.n_used,
             "training_steps": a.steps, "batch_size": a.batch, "learning_rate": lr,
             "base_channels": base,
             "seed": a.seed, "ddim_steps": a.ddim_steps if a.kind == "diffusion" else None,
@@ -403,7 +403,8 @@ def main() -> None:
             "loss_every_tenth": [round(float(np.mean(losses[i:i + every])), 4)
                                  for i in range(0, len(losses), every)],
             "counts": counts,
-            "used": [str(f) for f in used], "not_used": [str(f) for f in not_used]}
+            "used": [str(f.resolve()) for f in used],
+            "not_used": [str(f.resolve()) for f in not_used]}
     (tmp / "meta.json").write_text(json.dumps(meta, indent=1) + "\n")
     tmp.rename(a.out)
     print(f"wrote {a.out}: trained {train_s:.0f} s, sampled {sample_s:.0f} s, "
