@@ -1,7 +1,6 @@
-"""Confusion counts at every threshold of a score, and Cohen's kappa and F1 from counts (a
-leaf module: the threshold search in :mod:`synthprint.membership.decision` and the metrics of
-:mod:`synthprint.evaluation` both use it, and neither layer may import the other's
-direction)."""
+"""Cohen's kappa and F1 from confusion counts (a leaf module: the threshold search in
+:mod:`synthprint.membership.decision` and the metrics of :mod:`synthprint.evaluation` both
+use it, and neither layer may import the other's direction)."""
 
 from __future__ import annotations
 
@@ -33,29 +32,3 @@ def f1_from_counts(tp, fp, fn) -> np.ndarray:
     neither true nor predicted positives (scikit-learn's ``zero_division=0``)."""
     tp, fp, fn = (np.asarray(c, dtype=np.float64) for c in (tp, fp, fn))
     return div0(2 * tp, 2 * tp + fp + fn)
-
-
-class ScoreLevels:
-    """Samples grouped by distinct score, highest score first: the thresholds of a ROC curve.
-
-    ``t`` (n,) in {0, 1} is the truth and ``s`` (n,) the finite scores, higher = positive.
-    Level j holds the samples whose score is the j-th highest distinct score
-    (``thresholds[j]``); calling a sample positive when its score is at least
-    ``thresholds[j]`` labels levels 0..j positive."""
-
-    def __init__(self, t: np.ndarray, s: np.ndarray) -> None:
-        order = np.argsort(-s, kind="mergesort")
-        s_sorted = s[order]
-        starts = np.flatnonzero(np.r_[True, s_sorted[1:] != s_sorted[:-1]])
-        self.order, self.starts = order, starts
-        self.thresholds = s_sorted[starts]
-        self.t_sorted = t[order].astype(float)
-
-    def cumulative(self, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(true positives, false positives), each (B, L) float64: the summed weights ``w``
-        (B, n) (bootstrap counts; ones for the plain counts) of the positive and negative
-        samples labelled positive at each of the L levels."""
-        ws = w[:, self.order]
-        tps = np.cumsum(np.add.reduceat(ws * self.t_sorted, self.starts, axis=1), axis=1)
-        alls = np.cumsum(np.add.reduceat(ws, self.starts, axis=1), axis=1)
-        return tps, alls - tps

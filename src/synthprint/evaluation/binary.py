@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from synthprint._confusion import ScoreLevels, div0, f1_from_counts, kappa_from_counts
+from synthprint._confusion import div0, f1_from_counts, kappa_from_counts
 from synthprint.errors import SynthprintError
 from synthprint.evaluation._checks import (
     UndefinedMetricError,
@@ -75,11 +75,30 @@ def label_values(t: np.ndarray, p: np.ndarray, w: np.ndarray) -> dict[str, np.nd
     }
 
 
+class _Levels:
+    """Samples grouped by distinct score, highest score first (the ROC thresholds)."""
+
+    def __init__(self, t: np.ndarray, s: np.ndarray) -> None:
+        order = np.argsort(-s, kind="mergesort")
+        s_sorted = s[order]
+        starts = np.flatnonzero(np.r_[True, s_sorted[1:] != s_sorted[:-1]])
+        self.order, self.starts = order, starts
+        self.thresholds = s_sorted[starts]
+        self.t_sorted = t[order].astype(float)
+
+    def cumulative(self, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Weighted true and false positives (B, L) when thresholding at each level."""
+        ws = w[:, self.order]
+        tps = np.cumsum(np.add.reduceat(ws * self.t_sorted, self.starts, axis=1), axis=1)
+        alls = np.cumsum(np.add.reduceat(ws, self.starts, axis=1), axis=1)
+        return tps, alls - tps
+
+
 def score_values(t: np.ndarray, s: np.ndarray, w: np.ndarray,
                  fpr_levels: tuple[float, ...] = FPR_LEVELS,
-                 levels: ScoreLevels | None = None) -> dict[str, np.ndarray]:
+                 levels: _Levels | None = None) -> dict[str, np.ndarray]:
     """ROC AUC and TPR at each of ``fpr_levels`` for weights ``w`` (B, n); NaN if undefined."""
-    lv = levels or ScoreLevels(t, s)
+    lv = levels or _Levels(t, s)
     tps, fps = lv.cumulative(w)
     n_pos, n_neg = tps[:, -1:], fps[:, -1:]
     ok = (n_pos[:, 0] > 0) & (n_neg[:, 0] > 0)
@@ -209,7 +228,7 @@ def roc_curve(y_true, scores, *, drop_intermediate: bool = True
     """
     t, s = _scores_pair(y_true, scores)
     _need_both_classes(t, "the ROC curve")
-    lv = ScoreLevels(t, s)
+    lv = _Levels(t, s)
     tps, fps = (a[0] for a in lv.cumulative(np.ones((1, len(t)))))
     thresholds = lv.thresholds.astype(np.float64)
     if drop_intermediate and len(fps) > 2:
@@ -273,7 +292,7 @@ def _binary_table(runs: list[tuple], *, n_boot: int, seed: int, confidence: floa
             parts.append(lambda w, tt=tt, p=p: label_values(tt, p, w))
         if scores is not None:
             tt, s = _scores_pair(y_true, scores)
-            lv = ScoreLevels(tt, s)
+            lv = _Levels(tt, s)
             parts.append(lambda w, tt=tt, s=s, lv=lv: score_values(tt, s, w, levels=lv))
         evaluators.append(lambda w, parts=parts: {k: v for f in parts for k, v in f(w).items()})
     if runs[0][1] is not None:
@@ -301,7 +320,7 @@ def roc_auc_difference(y_true, scores_a, scores_b, *, n_boot: int = 1000, seed: 
     t, a = _scores_pair(y_true, scores_a)
     _, b = _scores_pair(y_true, scores_b)
     _need_both_classes(t, "the ROC AUC difference")
-    la, lb = ScoreLevels(t, a), ScoreLevels(t, b)
+    la, lb = _Levels(t, a), _Levels(t, b)
 
     def diff(w: np.ndarray) -> dict[str, np.ndarray]:
         return {"roc_auc_difference": score_values(t, a, w, (), la)["roc_auc"]

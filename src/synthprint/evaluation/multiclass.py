@@ -17,10 +17,10 @@ from __future__ import annotations
 import numpy as np
 from scipy import sparse
 
-from synthprint._confusion import ScoreLevels, div0, f1_from_counts
+from synthprint._confusion import div0, f1_from_counts
 from synthprint.errors import SynthprintError
 from synthprint.evaluation._checks import UndefinedMetricError, as_1d, same_length
-from synthprint.evaluation.binary import score_values
+from synthprint.evaluation.binary import _Levels, score_values
 from synthprint.evaluation.table import MetricTable, build_table
 
 LABEL_METRICS = (
@@ -124,7 +124,7 @@ def proba_values(ti: np.ndarray, proba: np.ndarray, w: np.ndarray,
     aucs = []
     for j, c in enumerate(present):
         t = ti == c
-        lv = levels[j] if levels is not None else ScoreLevels(t, proba[:, c])
+        lv = levels[j] if levels is not None else _Levels(t, proba[:, c])
         aucs.append(score_values(t, proba[:, c], w, (), levels=lv)["roc_auc"])
     return {"macro_roc_auc": np.mean(aucs, axis=0)}
 
@@ -234,7 +234,7 @@ def _multiclass_table(runs: list[tuple], *, classes=None, n_boot: int, seed: int
         if proba is not None:
             pr = _proba(proba, len(ti), k)
             present = [c for c in range(k) if np.any(ti == c)]
-            levels = [ScoreLevels(ti == c, pr[:, c]) for c in present]
+            levels = [_Levels(ti == c, pr[:, c]) for c in present]
             parts.append(lambda w, ti=ti, pr=pr, lv=levels: proba_values(ti, pr, w, lv))
         evaluators.append(lambda w, parts=parts: {k_: v for f in parts for k_, v in
                                                   f(w).items()})

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from synthprint._confusion import ScoreLevels, f1_from_counts, kappa_from_counts
+from synthprint._confusion import f1_from_counts, kappa_from_counts
 from synthprint.errors import SynthprintError
 
 #: The metric each edition ranked runs by.
@@ -34,9 +34,8 @@ def metric_by_threshold(scores, labels, metric: str = "kappa"
     """``(candidates, values)``: the (U + 1,) :func:`candidate_thresholds` of ``scores`` (n,)
     and ``metric`` ("kappa" or "f1") of the labels ``scores > t`` against ``labels`` (n,) in
     {0, 1} for each of them, float64. O(n log n): the confusion counts of all thresholds
-    come from :class:`~synthprint._confusion.ScoreLevels`, as the ROC metrics' do. An
-    undefined kappa (truth and labels one and the same class) and an undefined F1 (no used
-    image in either) count as 0.
+    come from cumulative sums over the sorted scores. An undefined kappa (truth and labels
+    one and the same class) and an undefined F1 (no used image in either) count as 0.
     Raises :class:`SynthprintError` on non-finite scores or labels other than 0 and 1."""
     if metric not in METRICS:
         raise SynthprintError(f"metric must be one of {', '.join(METRICS)}, got {metric!r}")
@@ -50,14 +49,13 @@ def metric_by_threshold(scores, labels, metric: str = "kappa"
     if not np.isin(y, (0, 1)).all():
         raise SynthprintError(f"labels must be 0 or 1, got {np.unique(y).tolist()}")
     cands = candidate_thresholds(s)
-    levels = ScoreLevels(y, s)
-    tps, fps = (np.r_[0.0, c[0]] for c in levels.cumulative(np.ones((1, len(s)))))
-    # the levels (distinct scores, highest first) above each candidate are labelled used;
-    # counted, not assumed: a midpoint can round onto a score
-    above = len(levels.thresholds) - np.searchsorted(levels.thresholds[::-1], cands,
-                                                     side="right")
-    tp, fp = tps[above], fps[above]
-    n_pos = tps[-1]
+    order = np.argsort(s, kind="stable")
+    below_pos = np.r_[0.0, np.cumsum(y[order], dtype=np.float64)]
+    # images labelled used by candidate t: those with a score > t, i.e. sorted index >= k
+    k = np.searchsorted(s[order], cands, side="right")
+    n_pos = float(below_pos[-1])
+    tp = n_pos - below_pos[k]
+    fp = (len(s) - k) - tp
     fn, tn = n_pos - tp, (len(s) - n_pos) - fp
     if metric == "kappa":
         return cands, np.nan_to_num(kappa_from_counts(tp, fp, fn, tn), nan=0.0)
