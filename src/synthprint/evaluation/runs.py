@@ -37,6 +37,11 @@ class Predictions:
     source: str
     columns: int = 2
 
+    @property
+    def names_have_extensions(self) -> bool:
+        """True unless no name has a file extension (a 2023 run's ids)."""
+        return any(PurePosixPath(n).suffix for n in self.names)
+
 
 def _number(token: str, source: str, lineno: int) -> float:
     try:
@@ -140,8 +145,7 @@ def _align(pred: Predictions, truth: dict[str, int], truth_path: str
     truth_names = sorted(truth, key=natural_key)
     matched_by = "name"
     keys = truth_names
-    no_ext_run = not any(PurePosixPath(n).suffix for n in pred.names)
-    if not set(pred.names) & set(truth_names) and no_ext_run:
+    if not set(pred.names) & set(truth_names) and not pred.names_have_extensions:
         keys = stem_ids(truth_names, truth_path)
         matched_by = "stem"
     missing = [k for k in keys if k not in index]
@@ -208,7 +212,7 @@ def _upload_rejection(data: bytes, pred: Predictions, idx: np.ndarray, y: np.nda
     Scores files (a score or per-class columns) are not runs and are not checked. The
     edition is 2023 when the run's ids have no extension, else 2025."""
     kind = "membership" if task == "binary" else "attribution"
-    edition = 2025 if any(PurePosixPath(n).suffix for n in pred.names) else 2023
+    edition = 2025 if pred.names_have_extensions else 2023
     if pred.scores is not None or pred.columns != 2 \
             or (edition, kind) == (2023, "attribution") \
             or not np.isin(y, TASK_LABELS[kind]).all():
