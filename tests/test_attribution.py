@@ -13,6 +13,7 @@ import zipfile
 
 import numpy as np
 import pytest
+from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 from typer.testing import CliRunner
 
@@ -279,6 +280,41 @@ def test_inputs_are_checked(spectra):
     est = ResidualFingerprint().fit(x, y)
     with pytest.raises(ValueError, match="fitted on"):
         est.predict(x[:, :32, :32])
+    with pytest.raises(ValueError, match="no images given"):
+        est.predict(x[:0])
+    with pytest.raises(ValueError, match="integers 1, 2"):
+        ResidualFingerprint().fit(x, np.array([f"t{v}" for v in y]))
+    with pytest.raises(NotFittedError):
+        ResidualFingerprint().predict(x)
+    for sigma in (0, -1.0):
+        with pytest.raises(ValueError, match="sigma"):
+            ResidualFingerprint(sigma=sigma).fit(x, y)
+
+
+@pytest.mark.parametrize("name", ["nearest", "spectral", "residual", "ensemble"])
+def test_float_images_are_refused_not_guessed_at(spectra, name):
+    # a float stack may be gray levels 0..255 or intensities 0..1; either reading of the
+    # other scale used to give wrong subsets silently
+    (x, y), _ = spectra
+    est = make_method(name)
+    for floats in (x / 255.0, x.astype(np.float32)):
+        with pytest.raises(ValueError, match="uint8"):
+            est.fit(floats, y)
+    est.fit(x, y)
+    with pytest.raises(ValueError, match=r"uint8.*\(x \* 255\)"):
+        est.predict(x / 255.0)
+
+
+def test_ensemble_exposes_its_members_parameters():
+    est = make_method("ensemble")
+    params = est.get_params(deep=True)
+    assert params["residual__sigma"] == 1.0 and "spectral__grid" in params
+    est.set_params(residual__sigma=2.0, cv_folds=3)
+    assert est.cv_folds == 3 and dict(est.estimators)["residual"].sigma == 2.0
+    assert dict(clone(est).estimators)["residual"].sigma == 2.0
+    assert dict(Ensemble().set_params(spectral__grid=8).estimators)["spectral"].grid == 8
+    with pytest.raises(ValueError, match="members are"):
+        est.set_params(nope__sigma=1.0)
 
 
 def test_torch_is_imported_only_for_the_cnn():

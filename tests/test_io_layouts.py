@@ -198,6 +198,10 @@ def test_load_folder(tmp_path):
     assert len(ds) == 3 and list(ds.labels) == [0, 0, 0]
     with pytest.raises(SynthprintError, match="folder not found"):
         load_folder(tmp_path / "nope", Role.GENERATED)
+    assert load_folder(tmp_path / "holdout", "real_not_used", 0, quiet=True).roles[0] \
+        is Role.REAL_NOT_USED
+    with pytest.raises(SynthprintError, match="role must be one of generated, real_used"):
+        load_folder(tmp_path / "holdout", "holdout")
 
 
 def test_membership_data_gathers_the_arrays_the_methods_take():
@@ -215,5 +219,10 @@ def test_membership_data_gathers_the_arrays_the_methods_take():
     np.testing.assert_array_equal(d.test_real, b.test.images[d.unknown])
     assert d.generated_names[0] == b.train.names[b.train.indices(Role.GENERATED)[0]]
     assert d.generated_paths[-1] == b.test.paths[b.test.indices(Role.GENERATED)[-1]]
+    with pytest.raises(SynthprintError, match="holds no labelled real images"):
+        membership_data(b.test, b.train)  # swapped
+    other = load_benchmark(demo_path("attribution"), quiet=True)
+    with pytest.raises(ValueError, match="'attribution-train'"):  # SynthprintError is one
+        membership_data(other.train, other.test)
     assert len(d.generated_names) == len(d.generated_paths) == len(d.generated)
     assert "labelled real=" in repr(d)

@@ -395,3 +395,31 @@ def test_metric_by_threshold_equals_scikit_learn_at_every_threshold(metric):
         metric_by_threshold(np.array([0.1, np.nan, 0.5]), np.array([0, 1, 1]), metric)
     with pytest.raises(SynthprintError, match="0 or 1"):
         metric_by_threshold(np.array([0.1, 0.2, 0.5]), np.array([0, 2, 1]), metric)
+
+
+@pytest.mark.parametrize("name", [n for n in METHODS
+                                  if not type(make_method(n)).transductive])
+def test_methods_not_marked_transductive_score_each_image_on_its_own(small, name):
+    gen, real, y, test = small
+    est = _small(name).fit(gen, real, y)
+    together = est.score_samples(test)
+    alone = np.array([est.score_samples(test[i:i + 1])[0] for i in range(len(test))])
+    np.testing.assert_allclose(alone, together, rtol=1e-12, atol=1e-12)
+
+
+def test_a_prior_set_after_fit_takes_effect(small):
+    gen, real, y, test = small
+    est = _small("nearest-neighbour", prior=0.5).fit(gen, real, y)
+    assert est.predict(test).sum() == 3
+    est.set_params(prior=None)  # the decision fitted under prior=0.5 was cached
+    assert est.threshold_ is not None
+    np.testing.assert_array_equal(
+        est.predict(test), _small("nearest-neighbour").fit(gen, real, y).predict(test))
+    est.set_params(prior=1 / 6)
+    assert est.predict(test).sum() == 1
+
+
+def test_labels_of_the_wrong_shape_are_named_by_their_shape(demo):
+    gen, real, y, _ = demo
+    with pytest.raises(SynthprintError, match=r"expected shape \(20,\).*got shape \(20, 1\)"):
+        make_method("nearest-neighbour").fit(gen, real, y[:, None])

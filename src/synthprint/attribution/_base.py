@@ -11,7 +11,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.exceptions import NotFittedError
 
 from synthprint._progress import progress_task
-from synthprint.attribution.fingerprints import check_stack
+from synthprint._validation import check_image_stack
 from synthprint.features import default_n_jobs
 
 T = TypeVar("T")
@@ -22,6 +22,9 @@ def check_labels(labels: np.ndarray, n: int, name: str) -> np.ndarray:
     labels = np.asarray(labels)
     if labels.shape != (n,):
         raise ValueError(f"{name}: expected shape ({n},), got {labels.shape}")
+    if labels.dtype.kind not in "iuf":
+        raise ValueError(f"{name}: subset numbers must be integers 1, 2, ..., got "
+                         f"{labels.dtype} values such as {labels[:1].tolist()}")
     if not np.issubdtype(labels.dtype, np.integer):
         if not np.all(np.mod(labels, 1) == 0):
             raise ValueError(f"{name}: subset numbers must be integers")
@@ -42,7 +45,7 @@ class AttributionEstimator(ClassifierMixin, BaseEstimator):
     def _check_fit(self, generated: np.ndarray, subsets: np.ndarray,
                    real: np.ndarray | None = None, real_subsets: np.ndarray | None = None,
                    *, min_per_class: int = 2):
-        generated = check_stack(generated, "generated")
+        generated = check_image_stack(generated, "generated", square=True, min_size=8)
         subsets = check_labels(subsets, len(generated), "subsets")
         classes, counts = np.unique(subsets, return_counts=True)
         if len(classes) < 2:
@@ -54,7 +57,7 @@ class AttributionEstimator(ClassifierMixin, BaseEstimator):
         if (real is None) != (real_subsets is None):
             raise ValueError("give real and real_subsets together (or neither)")
         if real is not None:
-            real = check_stack(real, "real")
+            real = check_image_stack(real, "real", square=True, min_size=8)
             real_subsets = check_labels(real_subsets, len(real), "real_subsets")
             if real.shape[1:] != generated.shape[1:]:
                 raise ValueError(f"real images are {real.shape[1:]}, generated images "
@@ -66,7 +69,7 @@ class AttributionEstimator(ClassifierMixin, BaseEstimator):
     def _check_predict(self, images: np.ndarray) -> np.ndarray:
         if not hasattr(self, "classes_"):
             raise NotFittedError(f"{type(self).__name__} is not fitted yet; call fit first")
-        images = check_stack(images)
+        images = check_image_stack(images, "images", square=True, min_size=8)
         if images.shape[1:] != self.image_shape_:
             raise ValueError(f"images are {images.shape[1:]}, the estimator was fitted on "
                              f"{self.image_shape_}")

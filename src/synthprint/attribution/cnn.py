@@ -60,6 +60,9 @@ def torch_settings(n_threads: int):
 
 
 def _gaussian_kernel(sigma: float) -> np.ndarray:
+    if not sigma > 0:
+        raise ValueError(f"sigma (the residual's Gaussian width in pixels) must be > 0, "
+                         f"got {sigma}")
     radius = max(1, int(np.ceil(3 * sigma)))
     x = np.arange(-radius, radius + 1, dtype=np.float64)
     g = np.exp(-x * x / (2 * sigma * sigma))

@@ -23,8 +23,8 @@ import numpy as np
 from sklearn.base import clone
 from sklearn.model_selection import StratifiedKFold
 
+from synthprint._validation import check_image_stack
 from synthprint.attribution._base import AttributionEstimator, log_loss, softmax
-from synthprint.attribution.fingerprints import check_stack
 from synthprint.attribution.residual import ResidualFingerprint
 from synthprint.attribution.spectral import SpectralFingerprint
 
@@ -104,6 +104,40 @@ class Ensemble(AttributionEstimator):
         self.seed = seed
         self.verbose = verbose
 
+    def get_params(self, deep: bool = True) -> dict:
+        """Parameters of the ensemble; with ``deep`` also each member as ``name`` and its
+        parameters as ``name__param`` (as :class:`sklearn.ensemble.VotingClassifier` does;
+        the default members when ``estimators`` is None)."""
+        params = super().get_params(deep=False)
+        if deep:
+            members = self.estimators if self.estimators is not None else default_members()
+            for name, est in members:
+                params[name] = est
+                params.update({f"{name}__{k}": v for k, v in est.get_params(deep=True).items()})
+        return params
+
+    def set_params(self, **params) -> Ensemble:
+        """Set parameters: the ensemble's own, a member by ``name``, or a member's parameter
+        by ``name__param`` (``estimators=None`` becomes the default members first)."""
+        own = {k: params.pop(k) for k in list(params) if k in self._get_param_names()}
+        super().set_params(**own)
+        if not params:
+            return self
+        members = list(self.estimators if self.estimators is not None else default_members())
+        names = [name for name, _ in members]
+        for key, value in params.items():
+            name, _, sub = key.partition("__")
+            if name not in names:
+                raise ValueError(f"invalid parameter {key!r} for Ensemble: members are "
+                                 f"{names}, own parameters {sorted(self._get_param_names())}")
+            i = names.index(name)
+            if sub:
+                members[i][1].set_params(**{sub: value})
+            else:
+                members[i] = (name, value)
+        self.estimators = members
+        return self
+
     def _members(self) -> list[tuple[str, AttributionEstimator]]:
         members = self.estimators if self.estimators is not None else default_members()
         if not members:
@@ -162,7 +196,7 @@ class Ensemble(AttributionEstimator):
         self.pseudo_labelling_ = None
         self.estimators_ = self._fit_members(generated, subsets, real, real_subsets)
         if self.pseudo_label and unlabelled is not None and len(unlabelled):
-            unlabelled = check_stack(unlabelled, "unlabelled")
+            unlabelled = check_image_stack(unlabelled, "unlabelled", square=True, min_size=8)
             self._pseudo_label(generated, subsets, real, real_subsets, unlabelled)
         return self
 

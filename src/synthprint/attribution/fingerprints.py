@@ -69,6 +69,8 @@ def noise_residual(images: np.ndarray, sigma: float = 1.0) -> np.ndarray:
     -------
     (N, S, S) float32, intensity units of 0..1 (zero-mean-ish, roughly -1..1).
     """
+    if not sigma > 0:
+        raise ValueError(f"sigma (the denoiser's width in pixels) must be > 0, got {sigma}")
     images = check_stack(images)
     out = np.empty(images.shape, dtype=np.float32)
     for sl in _chunks(len(images)):

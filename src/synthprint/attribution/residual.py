@@ -118,4 +118,5 @@ class ResidualFingerprint(AttributionEstimator):
 
     def predict_proba(self, images: np.ndarray) -> np.ndarray:
         """(M, K) float64 probabilities, columns in ``classes_`` order, rows sum to 1."""
-        return self.calibrator_.predict_proba(self.similarities(images))
+        similarities = self.similarities(images)  # checks first: NotFittedError before fit
+        return self.calibrator_.predict_proba(similarities)

@@ -182,7 +182,7 @@ def load_split(layout: Layout, *, resize: bool = False, workers: int | None = No
     )
 
 
-def load_folder(folder: str | Path, role: Role, label: int = UNKNOWN_LABEL, *,
+def load_folder(folder: str | Path, role: Role | str, label: int = UNKNOWN_LABEL, *,
                 resize: bool = False, workers: int | None = None,
                 quiet: bool = False) -> ImageDataset:
     """Load one flat folder of images, all with the same ``role`` and ``label``.
@@ -190,6 +190,11 @@ def load_folder(folder: str | Path, role: Role, label: int = UNKNOWN_LABEL, *,
     For inputs that are not challenge splits, e.g. an audit's training, holdout and synthetic
     folders. Same decoding rules and errors as :func:`load_split`.
     """
+    try:
+        role = Role(role)
+    except ValueError:
+        raise SynthprintError(f"role must be one of {', '.join(r.value for r in Role)}, got "
+                              f"{role!r}") from None
     root = check_folder(folder)
     layout = Layout("folder-" + role.value, root, (FolderSpec(root, role, label),))
     return load_split(layout, resize=resize, workers=workers, quiet=quiet)
@@ -259,9 +264,21 @@ class MembershipData:
 
 
 def membership_data(train: ImageDataset, test: ImageDataset) -> MembershipData:
-    """The arrays of a subtask 1 ``train`` and ``test`` split (:class:`MembershipData`)."""
+    """The arrays of a subtask 1 ``train`` and ``test`` split (:class:`MembershipData`).
+
+    Raises :class:`SynthprintError` when ``train`` holds no labelled real images or ``test``
+    no unknown real images (the splits swapped, or a subtask 2 benchmark's).
+    """
     labelled = train.indices(Role.REAL_USED, Role.REAL_NOT_USED)
     unknown = test.indices(Role.REAL_UNKNOWN)
+    for split, found, what in ((train, labelled, "labelled real images (real_used/, "
+                                                 "real_not_used/)"),
+                               (test, unknown, "unknown real images (real_unknown/)")):
+        if not len(found):
+            raise SynthprintError(
+                f"{split.layout.root}: holds no {what}, its layout is '{split.layout.name}'; "
+                "membership_data(train, test) takes a subtask 1 train split, then its test "
+                "split")
     splits = [(split, split.indices(Role.GENERATED)) for split in (train, test)]
     return MembershipData(
         np.concatenate([split.images[g] for split, g in splits]), train.images[labelled],

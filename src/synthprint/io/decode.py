@@ -118,7 +118,8 @@ def decode_image(path: str | Path, *, resize: bool = False,
         if not resize:
             raise SynthprintError(
                 f"{path}: image is {arr.shape[1]}x{arr.shape[0]}, expected "
-                f"{IMAGE_SIZE}x{IMAGE_SIZE}; pass --resize to resize it on load"
+                f"{IMAGE_SIZE}x{IMAGE_SIZE}; pass --resize (resize=True in Python) to resize it "
+                "on load"
             )
         sink.append(DecodeNote(path, "resized", f"{arr.shape[1]}x{arr.shape[0]} resized"))
         arr = np.asarray(

@@ -151,7 +151,7 @@ def _labels(labels, n: int, task: str) -> list[int]:
     bad = sorted({v for v in out if v not in allowed})
     if bad:
         raise SynthprintError(
-            f"labels {bad[:5]} are not allowed in a {task} run; use "
+            f"labels {bad[:5]} are not allowed in {task} run files; use "
             + ", ".join(map(str, allowed))
         )
     return out

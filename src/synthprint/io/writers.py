@@ -15,7 +15,8 @@ def check_can_write(path: str | Path, force: bool = False) -> Path:
     """Raise :class:`OutputExistsError` if ``path`` exists and ``force`` is false."""
     path = Path(path)
     if path.exists() and not force:
-        raise OutputExistsError(f"{path}: exists already; pass --force to overwrite it")
+        raise OutputExistsError(f"{path}: exists already; pass --force (force=True in Python) "
+                                "to overwrite it")
     return path
 
 

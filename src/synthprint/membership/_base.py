@@ -29,33 +29,18 @@ from sklearn.base import BaseEstimator
 from sklearn.model_selection import StratifiedKFold
 from sklearn.utils.validation import check_is_fitted
 
+from synthprint._validation import check_image_stack
 from synthprint.errors import SynthprintError
 from synthprint.features import FeatureCache, content_hash, pairwise
 from synthprint.membership.decision import METRICS, best_threshold, prior_threshold
-
-
-def check_images(images, what: str) -> np.ndarray:
-    """``images`` as a (N, H, W) uint8 array (a single (H, W) image becomes N = 1)."""
-    X = np.asarray(images)
-    if X.ndim == 2:
-        X = X[None]
-    if X.ndim != 3 or X.dtype != np.uint8:
-        raise SynthprintError(
-            f"{what}: expected uint8 grayscale images of shape (N, H, W), got shape "
-            f"{X.shape} dtype {X.dtype}; load them with synthprint.io.load_dataset")
-    if len(X) == 0:
-        raise SynthprintError(f"{what}: no images given")
-    if X.shape[1] < 16 or X.shape[2] < 16:
-        raise SynthprintError(f"{what}: images of {X.shape[1]}x{X.shape[2]} px are too small "
-                              "(at least 16x16)")
-    return X
 
 
 def check_labels(labels, n: int) -> np.ndarray:
     """(n,) int64 labels in {0, 1} with both classes present."""
     y = np.asarray(labels)
     if y.shape != (n,):
-        raise SynthprintError(f"got {y.size} labels for {n} real images; give one per image")
+        raise SynthprintError(f"labels: expected shape ({n},), one per real image, got shape "
+                              f"{y.shape}")
     if not np.isin(y, (0, 1)).all():
         raise SynthprintError(f"labels must be 0 (not used) or 1 (used), got "
                               f"{np.unique(y).tolist()}")
@@ -116,6 +101,9 @@ class MembershipEstimator(BaseEstimator):
     supervised: bool = False
     #: the method has its own published decision rule
     has_rule: bool = False
+    #: scores weigh real images against each other, so they depend on the images scored
+    #: together (see :meth:`score_samples`)
+    transductive: bool = False
 
     # ------------------------------------------------------------ subclass interface
     def _context(self, generated: np.ndarray, pool: np.ndarray) -> Any:
@@ -161,8 +149,8 @@ class MembershipEstimator(BaseEstimator):
         """Learn from generated images (G, H, W) uint8, labelled real images (R, H, W) uint8
         and their labels (R,) in {0, 1} (1 = used to train the generator). Returns self."""
         self._check_params()
-        G = check_images(generated, "generated images")
-        R = check_images(real, "labelled real images")
+        G = check_image_stack(generated, "generated images")
+        R = check_image_stack(real, "labelled real images")
         if G.shape[1:] != R.shape[1:]:
             raise SynthprintError(f"generated images are {G.shape[1]}x{G.shape[2]} px but real "
                                   f"images {R.shape[1]}x{R.shape[2]} px; give one size")
@@ -185,13 +173,21 @@ class MembershipEstimator(BaseEstimator):
         return self._latest_decision()[1]
 
     def score_samples(self, real) -> np.ndarray:
-        """(N,) float64 scores of real images (N, H, W) uint8, higher = more likely used."""
+        """(N,) float64 scores of real images (N, H, W) uint8, higher = more likely used.
+
+        ``real`` joins the pool (see the module docstring). Methods that weigh real images
+        against each other (``transductive`` True: reconstruction shares, similarity
+        profiles, SSIM retrieval) therefore score an image relative to the images scored
+        with it: score every test image in one call, as the command line does; scoring them
+        one at a time gives other numbers.
+        """
         ctx, rows, key = self._context_for(real)
         head, _ = self._decision(ctx, key)
         return self._scores(ctx, head, rows)
 
     def predict(self, real) -> np.ndarray:
-        """(N,) int64 labels of real images (N, H, W) uint8: 1 = used, 0 = not used."""
+        """(N,) int64 labels of real images (N, H, W) uint8: 1 = used, 0 = not used (from
+        the scores of :meth:`score_samples`, with the same dependence on the batch)."""
         ctx, rows, key = self._context_for(real)
         head, threshold = self._decision(ctx, key)
         return self._decide(ctx, head, threshold, rows, self._scores(ctx, head, rows))
@@ -236,7 +232,7 @@ class MembershipEstimator(BaseEstimator):
         labelled = self.real_
         if real is None:
             return labelled, np.arange(len(labelled), dtype=np.int64)
-        X = check_images(real, "real images to score")
+        X = check_image_stack(real, "real images to score")
         if X.shape[1:] != labelled.shape[1:]:
             raise SynthprintError(f"real images to score are {X.shape[1]}x{X.shape[2]} px but "
                                   f"the fitted ones {labelled.shape[1]}x{labelled.shape[2]} px")
@@ -270,10 +266,13 @@ class MembershipEstimator(BaseEstimator):
         return self._decision(self._contexts[self._latest], self._latest)
 
     def _decision(self, ctx: Any, key: str) -> tuple[Any, float | None]:
-        if key not in self._decisions:
+        # the decision depends on prior and metric too, which set_params may change after fit
+        self._check_params()
+        decision_key = (key, getattr(self, "prior", None), getattr(self, "metric", "kappa"))
+        if decision_key not in self._decisions:
             rows = np.arange(len(self.labels_), dtype=np.int64)
-            self._decisions[key] = self._fit_decision(ctx, rows, self.labels_)
-        return self._decisions[key]
+            self._decisions[decision_key] = self._fit_decision(ctx, rows, self.labels_)
+        return self._decisions[decision_key]
 
     def _fit_decision(self, ctx: Any, rows: np.ndarray, y: np.ndarray
                       ) -> tuple[Any, float | None]:

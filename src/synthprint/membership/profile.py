@@ -82,7 +82,12 @@ class SimilarityProfile(MembershipEstimator):
     The fitted head (``head_``, a :class:`ProfileHead`) holds ``candidate`` (name of the
     chosen score), ``candidates`` ({name: AUC on the labelled images}) and the
     standardisation.
+
+    Transductive: real images are weighed against each other, so an image's score depends
+    on the images scored with it (score all test images in one call).
     """
+
+    transductive = True
 
     def __init__(self, metric: str = "kappa", prior: float | None = None,
                  cache: FeatureCache | None = None, quiet: bool = True):

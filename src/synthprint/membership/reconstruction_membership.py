@@ -83,7 +83,12 @@ class ReconstructionMembership(MembershipEstimator):
     cache : a :class:`~synthprint.features.FeatureCache` for the distance matrix (or None).
     n_jobs : threads for BLAS and the similarity engine.
     quiet : no progress bars.
+
+    Transductive: real images are weighed against each other, so an image's score depends
+    on the images scored with it (score all test images in one call).
     """
+
+    transductive = True
 
 
     def __init__(self, views: tuple = ((1.0, 1.0), (0.75, 0.25)), level: int = 2,

@@ -92,6 +92,8 @@ class SSIMRetrieval(_MaxSSIM):
     to rank ties; the rule labels an image used when it is marked at least once.
     """
 
+    transductive = True
+
     _real_real_threshold = False
 
     def _scores(self, ctx: SSIMContext, head, rows) -> np.ndarray:
