@@ -304,6 +304,11 @@ def test_user_errors_are_synthprint_errors(ct):
         pairwise(ct[:1], ct[:1], "cosine")
     with pytest.raises(SynthprintError, match="candidates"):
         topk(ct[:2], ct[:3], 3, candidates=2)
+    holed = ct[:2].astype(np.float32)
+    holed[1, 5, 5] = np.nan
+    for metric in ("ssim", "l2"):
+        with pytest.raises(SynthprintError, match="NaN"):
+            pairwise(ct[:1], holed, metric)
 
 
 def test_select_topk_equals_a_full_stable_sort_with_ties():

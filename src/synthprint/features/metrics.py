@@ -70,6 +70,8 @@ def _check_images(X: np.ndarray, what: str) -> np.ndarray:
         raise SynthprintError(
             f"{what}: expected an image stack (N, H, W) of uint8 or float gray levels, "
             f"got shape {X.shape} dtype {X.dtype}")
+    if X.dtype.kind == "f" and not np.isfinite(X).all():
+        raise SynthprintError(f"{what}: the images hold NaN or infinite gray levels")
     return X
 
 
