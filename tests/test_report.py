@@ -73,6 +73,20 @@ def test_render_has_every_section(tmp_path):
     assert table["total"] == 60 and len(table["rows"]) == 60
 
 
+def test_names_and_notes_are_text_not_markup(tmp_path):
+    rec = _record(tmp_path)
+    rec["gallery"][0]["name"] = "<img src=x onerror=alert(1)>.png"
+    rec["notes"] = ["a & b <script>alert(2)</script>"]
+    rec["inputs"]["train"] = "data/<b>train</b>"
+    (tmp_path / "scores.csv").write_text("name,score,label\n</script><b>x.png,0.5,1\n")
+    html = render_report(rec, tmp_path)
+    assert "<img src=x" not in html and "&lt;img src=x onerror=alert(1)&gt;.png" in html
+    assert "<script>alert(2)" not in html and "a &amp; b &lt;script&gt;" in html
+    assert "<b>train</b>" not in html
+    table = json.loads(html.split('type="application/json">')[1].split("</script>")[0])
+    assert table["rows"][0][0] == "</script><b>x.png"
+
+
 def test_report_command_rebuilds(tmp_path):
     save_record(tmp_path, _record(tmp_path, with_gallery=False))
     result = runner.invoke(app, ["report", str(tmp_path)])

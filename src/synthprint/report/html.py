@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from jinja2 import Environment, PackageLoader, select_autoescape
+from jinja2 import Environment, PackageLoader
 
 from synthprint.io.writers import atomic_write_text
 from synthprint.report.plots import confusion_plot, roc_plot, score_histogram
@@ -101,7 +101,7 @@ def render_report(record: dict[str, Any], out: str | Path, *, thumb: int = 112) 
     """The HTML text of the report for ``record``; ``out`` is the run folder (for its CSVs)."""
     record = to_jsonable(record)
     env = Environment(loader=PackageLoader("synthprint.report", "templates"),
-                      autoescape=select_autoescape(["html"]), trim_blocks=True,
+                      autoescape=True, trim_blocks=True,
                       lstrip_blocks=True)
     env.filters["fmt"] = _fmt
     table = _read_table(Path(out), record.get("table"))
