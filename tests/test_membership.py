@@ -423,3 +423,82 @@ def test_labels_of_the_wrong_shape_are_named_by_their_shape(demo):
     gen, real, y, _ = demo
     with pytest.raises(SynthprintError, match=r"expected shape \(20,\).*got shape \(20, 1\)"):
         make_method("nearest-neighbour").fit(gen, real, y[:, None])
+
+
+def _demo_copy(tmp_path):
+    d = tmp_path / "data"
+    shutil.copytree(demo_path("membership"), d)
+    return d
+
+
+def test_cli_refuses_contradictions_and_bad_names_before_any_work(tmp_path, monkeypatch):
+    import synthprint.evaluation.membership_run as membership_run
+
+    def no_work(*args, **kwargs):
+        raise AssertionError("the method ran before the inputs were checked")
+
+    monkeypatch.setattr(membership_run, "run_membership", no_work)
+    d = _demo_copy(tmp_path)
+    used = sorted((d / "train" / "real_used").glob("*.png"))[0]
+    shutil.copy(used, d / "train" / "real_not_used" / "again.png")
+    both = runner.invoke(app, ["membership", "--train", str(d / "train"), "--test",
+                               str(d / "test"), "--out", str(tmp_path / "o1")])
+    assert both.exit_code == 2
+    assert "again.png are the same image, labelled used in one folder and not used" in \
+        " ".join(both.output.split())
+    (d / "train" / "real_not_used" / "again.png").unlink()
+    first = sorted((d / "test" / "real_unknown").glob("*.png"))[0]
+    first.rename(first.with_name("a,b.png"))
+    comma = runner.invoke(app, _args(tmp_path / "o2", d / "test"))
+    assert comma.exit_code == 2 and "'a,b.png': image names in runs cannot hold commas" in \
+        " ".join(comma.output.split()) and str(d / "test") in comma.output
+    for bad in (["--prior", "1"], ["--seed", "-1"], ["--seed", str(2**32)]):
+        refused = runner.invoke(app, _args(tmp_path / "o3", None, *bad))
+        assert refused.exit_code == 2, bad
+    assert not any((tmp_path / f"o{i}").exists() for i in (1, 2, 3))
+
+
+def test_cli_says_which_files_it_skipped(tmp_path):
+    d = _demo_copy(tmp_path)
+    first = sorted((d / "test" / "real_unknown").glob("*.png"))[0]
+    first.rename(first.with_name(first.name + " "))          # a trailing space
+    (d / "test" / "real_unknown" / ".DS_Store").write_bytes(b"")
+    result = runner.invoke(app, _args(tmp_path / "o", d / "test", "--method",
+                                      "nearest-neighbour"))   # -q: still said
+    assert result.exit_code == 0, result.output
+    said = " ".join(result.output.split())
+    assert "skipped 2 file(s) that are not images; 1 of them named like an image" in said
+    assert "'real_unknown_0001.png '" in said
+
+
+def test_cli_keeps_cache_and_outputs_out_of_the_data(tmp_path):
+    d = _demo_copy(tmp_path)
+    cache = runner.invoke(app, _args(tmp_path / "o", d / "test", "--cache-dir",
+                                     str(d / "test" / "cache")))
+    assert cache.exit_code == 2 and "is inside the input folder" in cache.output
+    assert not (d / "test" / "cache").exists()
+    beside = runner.invoke(app, _args(d / "truth", None, "--truth",
+                                      str(d / "truth" / "real_unknown.csv")))
+    assert beside.exit_code == 2 and "holds the input" in beside.output
+    assert sorted(p.name for p in (d / "truth").iterdir()) == ["real_unknown.csv"]
+
+
+def test_cli_force_removes_what_another_command_left(tmp_path):
+    out = tmp_path / "o"
+    out.mkdir()
+    (out / "cv.md").write_text("an attribute run's")
+    refused = runner.invoke(app, _args(out, None, "--method", "nearest-neighbour"))
+    assert refused.exit_code == 2 and "cv.md: an earlier run's output" in \
+        " ".join(refused.output.split())
+    forced = runner.invoke(app, _args(out, None, "--method", "nearest-neighbour", "--force"))
+    assert forced.exit_code == 0 and not (out / "cv.md").exists()
+
+
+def test_one_image_cannot_be_both_used_and_not_used(small):
+    gen, real, y, _ = small
+    both = np.concatenate([real, real[:1]])
+    est = _small("nearest-neighbour")
+    with pytest.raises(SynthprintError, match="labelled real images 0 and 16 are the same"):
+        est.fit(gen, both, np.concatenate([y, 1 - y[:1]]))
+    assert not hasattr(est, "labels_")   # a refused fit leaves no half-fitted estimator
+    _small("nearest-neighbour").fit(gen, both, np.concatenate([y, y[:1]]))  # a repeat is fine

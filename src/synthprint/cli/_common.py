@@ -20,6 +20,7 @@ from synthprint.io import (
     load_split,
     summarize_notes,
 )
+from synthprint.io.decode import IMAGE_EXTENSIONS
 from synthprint.io.submission import write_submission
 
 if TYPE_CHECKING:  # the commands import evaluation (and scikit-learn) only when they run
@@ -27,6 +28,9 @@ if TYPE_CHECKING:  # the commands import evaluation (and scikit-learn) only when
 
 FORCE_HELP = ("Overwrite existing outputs, and remove an earlier run's outputs that this run "
               "does not write (a report.html without --report, say).")
+
+#: ``--seed`` accepts what numpy's and scikit-learn's seeds accept.
+SEED_LIMITS = {"min": 0, "max": 2**32 - 1}
 
 CACHE_HELP = ("Keep similarity matrices in this folder so that a rerun on the same images "
               "(another method, other settings) reuses them. Default: $SYNTHPRINT_CACHE_DIR "
@@ -53,6 +57,7 @@ def say_conversions(path: Path, data: ImageDataset, *, quiet: bool) -> ImageData
     """Say how ``data``'s images were converted on loading, e.g. "200 palette, 3
     16-bit-rescaled"; under ``--quiet`` only the conversions that change pixel values
     (16-bit rescaling, colour to luminance, resizing: palette decoding loses nothing)."""
+    _say_skipped(path, data.skipped, quiet=quiet)
     counts = summarize_notes(data.notes)
     if quiet:
         for kind in LOSSLESS_CONVERSIONS:
@@ -63,6 +68,29 @@ def say_conversions(path: Path, data: ImageDataset, *, quiet: bool) -> ImageData
     return data
 
 
+def _looks_like_an_image(path: Path) -> bool:
+    """A skipped file whose name still holds an image extension ('x.png ', 'x.png.bak',
+    '.x.png'): most likely an image the user meant to include."""
+    name = path.name.lower()
+    return any(ext in name for ext in IMAGE_EXTENSIONS)
+
+
+def _say_skipped(path: Path, skipped: Sequence[Path], *, quiet: bool) -> None:
+    """Say which files of ``path`` were skipped as not images; under ``--quiet`` only when
+    some look like images (a trailing space or a hidden name leaves an image out)."""
+    suspicious = [p for p in skipped if _looks_like_an_image(p)]
+    if not skipped or (quiet and not suspicious):
+        return
+    shown = suspicious or list(skipped)
+    first = ", ".join(repr(p.name) for p in shown[:3]) + (", ..." if len(shown) > 3 else "")
+    if suspicious:
+        what = (f"{len(suspicious)} of them named like an image but hidden or not ending in an "
+                f"image extension ({first}): rename to include")
+    else:
+        what = f"none named like an image ({first})"
+    say(f"{path}: skipped {len(skipped)} file(s) that are not images; {what}")
+
+
 def write_run_files(out: Path, names: list[str], labels, *, edition: int, task: str,
                     scores_csv: str, force: bool) -> list[Path]:
     """Write ``scores.csv``, ``run.csv`` and ``submission.zip`` (holding run.csv) in ``out``."""
@@ -71,13 +99,29 @@ def write_run_files(out: Path, names: list[str], labels, *, edition: int, task: 
     return [atomic_write_text(out / "scores.csv", scores_csv, force=force), run, zipped]
 
 
-def plan_outputs(always: Sequence[str], optional: Mapping[str, bool]
-                 ) -> tuple[list[str], list[str]]:
-    """(the outputs this run writes, the command's other outputs) from the ones it ``always``
-    writes and {name: wanted} of the ``optional`` ones; the others are an earlier run's when
-    they exist (see :func:`~synthprint.io.prepare_output_dir`)."""
-    return ([*always, *(n for n, wanted in optional.items() if wanted)],
-            [n for n, wanted in optional.items() if not wanted])
+#: What each command writes in its --out: (always, optional). Every other name here is an
+#: earlier run's output, whichever command wrote it (see :func:`plan_outputs`).
+COMMAND_OUTPUTS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "membership": (("scores.csv", "run.csv", "submission.zip", "record.json"),
+                   ("report.html",)),
+    "attribute": (("scores.csv", "run.csv", "submission.zip", "cv.md", "record.json"),
+                  ("report.html",)),
+    "audit": (("attacks.csv", "risk.csv", "copies.csv", "record.json"),
+              ("report.html", "filtered", "dropped.csv")),
+}
+
+
+def plan_outputs(command: str, wanted: Mapping[str, bool]) -> tuple[list[str], list[str]]:
+    """(the outputs this run of ``command`` writes, the other outputs of any command): its
+    :data:`COMMAND_OUTPUTS`, with the optional ones that are ``wanted`` ({name: bool});
+    the others are an earlier run's when they exist (see
+    :func:`~synthprint.io.prepare_output_dir`), so an --out always describes one run."""
+    always, optional = COMMAND_OUTPUTS[command]
+    if set(wanted) != set(optional):
+        raise ValueError(f"{command}: say which of {optional} are wanted, got {set(wanted)}")
+    outputs = [*always, *(n for n in optional if wanted[n])]
+    every = dict.fromkeys(n for a, o in COMMAND_OUTPUTS.values() for n in (*a, *o))
+    return outputs, [n for n in every if n not in outputs]
 
 
 def say_written(out: Path, outputs: Sequence[str], removed: Sequence[str], before: str = ""

@@ -12,6 +12,7 @@ from synthprint._defaults import ATTRIBUTION_METHOD
 from synthprint.cli._app import command, console
 from synthprint.cli._common import (
     FORCE_HELP,
+    SEED_LIMITS,
     confusion_table,
     load_split_for,
     methods_table,
@@ -22,6 +23,7 @@ from synthprint.cli._common import (
 from synthprint.errors import SynthprintError
 from synthprint.io import (
     Role,
+    check_run_names,
     labels_for,
     prepare_output_dir,
     read_labels_csv,
@@ -29,7 +31,6 @@ from synthprint.io import (
 )
 from synthprint.io.writers import atomic_write_text
 
-OUTPUTS = ("scores.csv", "run.csv", "submission.zip", "cv.md", "record.json")
 
 
 def _check_torch(method: str) -> None:
@@ -63,7 +64,8 @@ def attribute(
     cv_folds: int = typer.Option(5, "--folds", "--cv-folds", min=0,
                                  help="Folds of the train cross-validation (0: skip it); "
                                       "--cv-folds is the earlier name."),
-    seed: int = typer.Option(0, "--seed", help="Seed of the method and the CV folds."),
+    seed: int = typer.Option(0, "--seed", **SEED_LIMITS,
+                              help="Seed of the method and the CV folds."),
     truth: Path = typer.Option(None, "--truth", help="Optional name,label CSV of the test "
                                                     "images, to report test metrics too."),
     report: bool = typer.Option(False, "--report", help="Also write OUT/report.html."),
@@ -88,11 +90,13 @@ def attribute(
     if missing:
         raise SynthprintError(f"missing {', '.join(missing)}; see synthprint attribute --help")
     _check_torch(method)
-    outputs, stale = plan_outputs(OUTPUTS, {"report.html": report})
-    prepare_output_dir(out, outputs, force=force, stale=stale, inputs=(train, test))
+    outputs, stale = plan_outputs("attribute", {"report.html": report})
+    prepare_output_dir(out, outputs, force=force, stale=stale, inputs=(train, test),
+                       input_files=(truth,))
 
     train_data = load_split_for(train, "attribution-train", resize=resize, quiet=quiet)
     test_data = load_split_for(test, "attribution-test", resize=resize, quiet=quiet)
+    check_run_names(test_data.names, 2025, test)
     gi = train_data.indices(Role.GENERATED_SUBSET)
     ri = train_data.indices(Role.REAL_SUBSET)
     generated, subsets = train_data.images[gi], train_data.labels[gi].astype(np.int64)

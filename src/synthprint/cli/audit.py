@@ -12,12 +12,14 @@ from synthprint.cli._app import command, console, say
 from synthprint.cli._common import (
     CACHE_HELP,
     FORCE_HELP,
+    SEED_LIMITS,
     plan_outputs,
     say_conversions,
     say_written,
 )
 from synthprint.errors import SynthprintError
 from synthprint.io import (
+    check_outside_data,
     UNKNOWN_LABEL,
     Role,
     atomic_write_text,
@@ -26,7 +28,6 @@ from synthprint.io import (
     remove_stale_outputs,
 )
 
-OUTPUTS = ("attacks.csv", "risk.csv", "copies.csv", "record.json")
 
 
 def _attack_names(spec: str) -> list[str]:
@@ -62,7 +63,8 @@ def audit(
     report: bool = typer.Option(False, "--report", help="Write OUT/report.html."),
     folds: int = typer.Option(5, "--folds", min=2, help="Cross-validation folds."),
     repeats: int = typer.Option(2, "--repeats", min=1, help="Cross-validation repeats."),
-    seed: int = typer.Option(0, "--seed", help="Seed of folds, bootstrap and methods."),
+    seed: int = typer.Option(0, "--seed", **SEED_LIMITS,
+                              help="Seed of folds, bootstrap and methods."),
     n_boot: int = typer.Option(1000, "--n-boot", min=1, help="Bootstrap resamples (at least 1: "
                                                        "the signal verdict needs the interval)."),
     cache_dir: Path = typer.Option(None, "--cache-dir", help=CACHE_HELP),
@@ -84,11 +86,13 @@ def audit(
     from synthprint.report.blocks import cv_block, cv_curve
 
     names = _attack_names(attacks)
-    outputs, stale = plan_outputs(OUTPUTS, {"report.html": report, "filtered": filter_copies,
+    outputs, stale = plan_outputs("audit", {"report.html": report, "filtered": filter_copies,
                                             "dropped.csv": filter_copies})
     prepare_output_dir(out, outputs, force=force, stale=stale,
                        inputs=(train, holdout, synthetic))
     cache = FeatureCache.from_options(cache_dir)
+    if cache.directory is not None:
+        check_outside_data(cache.directory, (train, holdout, synthetic), "--cache-dir")
     tr, ho, sy = (say_conversions(path, load_folder(path, role, label, resize=resize,
                                                     quiet=quiet), quiet=quiet)
                   for path, role, label in ((train, Role.REAL_USED, 1),

@@ -9,7 +9,7 @@ import typer
 from rich.markup import escape
 
 from synthprint.cli._app import command, console, say
-from synthprint.cli._common import confusion_table
+from synthprint.cli._common import SEED_LIMITS, confusion_table
 
 
 @command("evaluate")
@@ -23,7 +23,7 @@ def evaluate(
                                                   "every truth label is 0 or 1)."),
     n_boot: int = typer.Option(1000, "--n-boot", min=0, help="Bootstrap resamples for the "
                                                               "intervals (0: none)."),
-    seed: int = typer.Option(0, "--seed", help="Seed of the bootstrap."),
+    seed: int = typer.Option(0, "--seed", **SEED_LIMITS, help="Seed of the bootstrap."),
 ) -> None:
     """Score a run against the truth: Cohen's kappa, F1, accuracy, ... (binary) or accuracy and
     macro metrics (multiclass), with 95% bootstrap intervals; from scores also ROC AUC and TPR

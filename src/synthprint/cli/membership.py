@@ -12,6 +12,7 @@ from synthprint.cli._app import command, console
 from synthprint.cli._common import (
     CACHE_HELP,
     FORCE_HELP,
+    SEED_LIMITS,
     load_split_for,
     methods_table,
     plan_outputs,
@@ -20,6 +21,8 @@ from synthprint.cli._common import (
 )
 from synthprint.errors import SynthprintError
 from synthprint.io import (
+    check_outside_data,
+    check_run_names,
     labels_for,
     membership_data,
     prepare_output_dir,
@@ -32,7 +35,6 @@ NO_SIGNAL = ("no detectable membership signal: the train cross-validation ROC AU
              "interval includes 0.5")
 
 
-OUTPUTS = ("scores.csv", "run.csv", "submission.zip", "record.json")
 
 @command("membership")
 def membership(
@@ -47,10 +49,11 @@ def membership(
     edition: int = typer.Option(None, "--edition", help="Run-file format: 2023 (F1, ids "
                                 "without extension) or 2025 (kappa, names with extension). "
                                 "Default: from the test folder names."),
-    prior: float = typer.Option(None, "--prior", min=0.0, max=1.0,
-                                help="Assumed share of used images (any method): label that "
-                                     "share of the highest scores used, instead of the "
-                                     "method's threshold or rule."),
+    prior: float = typer.Option(None, "--prior",
+                                help="Assumed share of used images, between 0 and 1 "
+                                     "exclusive (any method): label that share of the "
+                                     "highest scores used, instead of the method's "
+                                     "threshold or rule."),
     truth: Path = typer.Option(None, "--truth", help="Optional name,label CSV of the test "
                                                     "images, to report test metrics too."),
     report: bool = typer.Option(False, "--report", help="Also write OUT/report.html."),
@@ -63,7 +66,8 @@ def membership(
     repeats: int = typer.Option(2, "--repeats", min=1, help="Cross-validation repeats."),
     n_boot: int = typer.Option(1000, "--n-boot", min=1, help="Bootstrap resamples (at least 1: "
                                                        "the signal verdict needs the interval)."),
-    seed: int = typer.Option(0, "--seed", help="Seed of folds, bootstrap and methods."),
+    seed: int = typer.Option(0, "--seed", **SEED_LIMITS,
+                              help="Seed of folds, bootstrap and methods."),
     cache_dir: Path = typer.Option(None, "--cache-dir", help=CACHE_HELP),
     resize: bool = typer.Option(False, "--resize", help="Resize images that are not 256x256."),
     force: bool = typer.Option(False, "--force", help=FORCE_HELP),
@@ -91,11 +95,17 @@ def membership(
                               f", got {when_no_signal!r}")
     if train is None or test is None or out is None:
         raise SynthprintError("--train, --test and --out are required (or --method list)")
+    if prior is not None and not 0.0 < prior < 1.0:
+        raise SynthprintError(f"--prior is a share of images, strictly between 0 and 1; got "
+                              f"{prior}")
     if method not in METHODS:
         make_method(method)  # raises the error that lists the methods
-    outputs, stale = plan_outputs(OUTPUTS, {"report.html": report})
-    prepare_output_dir(out, outputs, force=force, stale=stale, inputs=(train, test))
+    outputs, stale = plan_outputs("membership", {"report.html": report})
+    prepare_output_dir(out, outputs, force=force, stale=stale, inputs=(train, test),
+                       input_files=(truth,))
     cache = FeatureCache.from_options(cache_dir)
+    if cache.directory is not None:
+        check_outside_data(cache.directory, (train, test), "--cache-dir")
     tr = load_split_for(train, "membership-train", resize=resize, quiet=quiet)
     te = load_split_for(test, "membership-test", resize=resize, quiet=quiet)
     edition = edition or te.layout.edition or 2025
@@ -106,6 +116,7 @@ def membership(
     data = membership_data(tr, te)
     generated, y, unk = data.generated, data.labels, data.unknown
     names = [te.names[i] for i in unk]
+    check_run_names(names, edition, test)
     y_test = labels_for(names, read_labels_csv(truth), truth,
                         allowed=TASK_LABELS["membership"]) if truth else None
 

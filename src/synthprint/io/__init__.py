@@ -33,13 +33,14 @@ from synthprint.io.layouts import (
     detect_layout,
     natural_key,
 )
-from synthprint.io.submission import format_run, write_run, write_submission
+from synthprint.io.submission import check_run_names, format_run, write_run, write_submission
 from synthprint.io.tables import labels_for, read_labels_csv
 from synthprint.io.validator import ValidationReport, validate_run
 from synthprint.io.writers import (
     atomic_write_bytes,
     atomic_write_text,
     check_can_write,
+    check_outside_data,
     prepare_output_dir,
     remove_stale_outputs,
     replace_folder,
@@ -66,6 +67,8 @@ __all__ = [
     "atomic_write_bytes",
     "atomic_write_text",
     "check_can_write",
+    "check_outside_data",
+    "check_run_names",
     "decode_image",
     "detect_layout",
     "is_image_file",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
@@ -263,6 +264,20 @@ class MembershipData:
                 f"{len(self.test_real)})")
 
 
+def _check_labels_agree(train: ImageDataset, labelled: np.ndarray) -> None:
+    """Raise when the same pixels are among the used and the not-used images of ``train``
+    (rows ``labelled``): one image cannot be both."""
+    first: dict[bytes, int] = {}
+    for i in labelled:
+        key = hashlib.blake2b(np.ascontiguousarray(train.images[i]), digest_size=16).digest()
+        j = first.setdefault(key, int(i))
+        if train.labels[j] != train.labels[i]:
+            raise SynthprintError(
+                f"{train.paths[j]} and {train.paths[i]} are the same image, labelled used in "
+                "one folder and not used in the other: remove it from the folder it does not "
+                "belong to")
+
+
 def membership_data(train: ImageDataset, test: ImageDataset) -> MembershipData:
     """The arrays of a subtask 1 ``train`` and ``test`` split (:class:`MembershipData`).
 
@@ -279,6 +294,7 @@ def membership_data(train: ImageDataset, test: ImageDataset) -> MembershipData:
                 f"{split.layout.root}: holds no {what}, its layout is '{split.layout.name}'; "
                 "membership_data(train, test) takes a subtask 1 train split, then its test "
                 "split")
+    _check_labels_agree(train, labelled)
     splits = [(split, split.indices(Role.GENERATED)) for split in (train, test)]
     return MembershipData(
         np.concatenate([split.images[g] for split, g in splits]), train.images[labelled],

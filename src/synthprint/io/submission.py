@@ -157,6 +157,24 @@ def _labels(labels, n: int, task: str) -> list[int]:
     return out
 
 
+def check_run_names(names: Sequence[str], edition: int, folder: str | Path | None = None
+                    ) -> list[str]:
+    """The run ids of ``names`` (:func:`run_id`), checked before any work: each once, and
+    none holding a comma, a line break or surrounding spaces (they would break the run
+    file). ``folder``: where the images are, named in the error."""
+    where = f"{folder}: " if folder is not None else ""
+    ids = [run_id(str(n), edition) for n in names]
+    seen: set[str] = set()
+    for i in ids:
+        if i in seen:
+            raise SynthprintError(f"{where}{i} is named twice; a run names each test image once")
+        if "," in i or "\n" in i or "\r" in i or i != i.strip() or not i:
+            raise SynthprintError(f"{where}{i!r}: image names in runs cannot hold commas, line "
+                                  "breaks or surrounding spaces; rename the file")
+        seen.add(i)
+    return ids
+
+
 def format_run(names: Sequence[str], labels, *, edition: int, task: str,
                expected: Sequence[str] | None = None) -> str:
     """The text of a run file for images ``names`` (file names as on disk, or 2023 ids) and
@@ -166,16 +184,9 @@ def format_run(names: Sequence[str], labels, *, edition: int, task: str,
     ``expected`` (the test folder's names) is given, the run must name each exactly once.
     """
     check_kind(edition, task)
-    ids = [run_id(str(n), edition) for n in names]
+    ids = check_run_names(names, edition)
     values = _labels(labels, len(ids), task)
-    seen: set[str] = set()
-    for i in ids:
-        if i in seen:
-            raise SynthprintError(f"{i} is named twice; a run names each test image once")
-        if "," in i or "\n" in i or i != i.strip() or not i:
-            raise SynthprintError(f"{i!r}: image names in runs cannot hold commas, line breaks "
-                                  "or surrounding spaces; rename the file")
-        seen.add(i)
+    seen = set(ids)
     if expected is not None:
         want = {run_id(str(n), edition) for n in expected}
         missing = sorted(want - seen, key=natural_key)

@@ -61,8 +61,20 @@ def atomic_write_text(path: str | Path, text: str, *, force: bool = False) -> Pa
     return atomic_write_bytes(path, text.encode("utf-8"), force=force)
 
 
+def check_outside_data(path: str | Path, inputs: Iterable[str | Path], option: str) -> None:
+    """Raise when the folder ``path`` (given as ``option``) is one of the data folders
+    ``inputs`` or lies inside one: nothing is ever written into the data."""
+    where = Path(path).resolve()
+    for folder in inputs:
+        if where.is_relative_to(Path(folder).resolve()):
+            raise SynthprintError(f"{path}: is inside the input folder {folder}; synthprint "
+                                  f"never writes into the data: give {option} a folder "
+                                  "outside it")
+
+
 def prepare_output_dir(out: str | Path, names: Iterable[str], *, force: bool = False,
-                       stale: Iterable[str] = (), inputs: Iterable[str | Path] = ()) -> Path:
+                       stale: Iterable[str] = (), inputs: Iterable[str | Path] = (),
+                       input_files: Iterable[str | Path | None] = ()) -> Path:
     """Check, before any work, that ``out`` can be a folder and that none of ``names`` exists
     in it unless ``force``.
 
@@ -74,7 +86,9 @@ def prepare_output_dir(out: str | Path, names: Iterable[str], *, force: bool = F
     ``--report``); they block an unforced run like ``names``, since an earlier run's would
     be left beside this run's, and a forced run removes them at its end
     (:func:`remove_stale_outputs`). ``inputs``: the data folders; ``out`` may not be one of
-    them or lie inside one (nothing is ever written into the data).
+    them or lie inside one (nothing is ever written into the data). ``input_files``: other
+    inputs (a truth CSV; None is skipped); ``out`` may not be the folder that holds one (a
+    benchmark's ``truth/`` reads every CSV in it).
     """
     out = Path(out)
     names, stale = list(names), list(stale)
@@ -85,11 +99,13 @@ def prepare_output_dir(out: str | Path, names: Iterable[str], *, force: bool = F
             if not parent.is_dir():
                 raise SynthprintError(f"{out}: {parent} is a file, so --out cannot be made there")
             break
+    check_outside_data(out, inputs, "--out")
+    for file in input_files:
+        if file is not None and out.resolve() == Path(file).resolve().parent:
+            raise SynthprintError(f"{out}: holds the input {file}; this run's files would be "
+                                  "written beside it: choose another --out")
     for folder in inputs:
         data = Path(folder).resolve()
-        if out.resolve().is_relative_to(data):
-            raise SynthprintError(f"{out}: is inside the input folder {folder}; synthprint "
-                                  "never writes into the data: choose an --out outside it")
         for name in names + stale:
             if data.is_relative_to((out / name).resolve()):
                 raise SynthprintError(f"{folder}: is this run's input and an output of an "

@@ -155,10 +155,18 @@ class MembershipEstimator(BaseEstimator):
             raise SynthprintError(f"generated images are {G.shape[1]}x{G.shape[2]} px but real "
                                   f"images {R.shape[1]}x{R.shape[2]} px; give one size")
         y = check_labels(labels, len(R))
+        row_keys = [content_hash(img) for img in R]
+        first: dict[str, int] = {}
+        for i, key in enumerate(row_keys):
+            j = first.setdefault(key, i)
+            if y[j] != y[i]:
+                raise SynthprintError(
+                    f"labelled real images {j} and {i} are the same pixels with labels "
+                    f"{y[j]} and {y[i]}: one image cannot be both used and not used")
         self.generated_ = G
         self.real_ = R
         self.labels_ = y
-        self._row_keys = [content_hash(img) for img in R]
+        self._row_keys = row_keys
         self._contexts: dict = {}
         self._decisions: dict = {}
         self._latest: str | None = None
