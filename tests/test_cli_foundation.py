@@ -170,3 +170,37 @@ def test_an_empty_folder_is_called_empty(tmp_path):
     (tmp_path / "empty").mkdir()
     result = runner.invoke(app, ["info", str(tmp_path / "empty")])
     assert result.exit_code == 2 and "empty: is empty" in result.output
+
+
+def test_an_unwritable_out_is_refused_before_any_work(tmp_path, monkeypatch):
+    import tempfile
+
+    def refuse(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(tempfile, "mkdtemp", refuse)
+    d = demo_path("membership")
+    result = runner.invoke(app, ["membership", "--train", str(d / "train"), "--test",
+                                 str(d / "test"), "--out", str(tmp_path / "o"), "-q"])
+    assert result.exit_code == 2
+    assert f"cannot write in {tmp_path} (Permission denied)" in " ".join(result.output.split())
+    assert "train cross-validation" not in result.output   # refused before the work
+
+
+def test_a_failed_write_is_an_error_that_names_the_file_not_a_bug(tmp_path, monkeypatch):
+    import errno
+
+    import synthprint.io.writers as writers
+
+    def full(src, dst):
+        raise OSError(errno.ENOSPC, "No space left on device", str(dst))
+
+    monkeypatch.setattr(writers.os, "replace", full)
+    d = demo_path("membership")
+    result = runner.invoke(app, ["membership", "--train", str(d / "train"), "--test",
+                                 str(d / "test"), "--out", str(tmp_path / "o"), "-q",
+                                 "--method", "nearest-neighbour", "--n-boot", "50"])
+    said = " ".join(result.output.split())
+    assert result.exit_code == 2 and "internal error" not in said
+    assert f"{tmp_path / 'o'}: No space left on device" in said
+    assert not list((tmp_path / "o").iterdir())   # the temporary files are gone

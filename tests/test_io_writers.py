@@ -45,3 +45,29 @@ def test_a_run_that_fails_on_its_inputs_leaves_no_output_folder(tmp_path):
                                       "--test", str(tmp_path / "missing"), "--out", str(out)])
     assert result.exit_code == 2 and "missing" in result.output
     assert not out.exists()
+
+
+def test_staged_outputs_replace_as_a_set_and_clear_a_killed_runs_leftovers(tmp_path):
+    from synthprint.io import staged_outputs
+
+    out = tmp_path / "out"
+    (out / ".run.0123456789ab.tmp").mkdir(parents=True)        # a killed run's
+    (out / ".run.v2.0123456789ab.tmp").mkdir()                  # not ours: kept
+    (out / "old.html").write_text("earlier")
+    (out / "a.csv").write_text("earlier")
+    with staged_outputs(out, stale=["old.html"]) as staged:
+        (staged.path / "a.csv").write_text("new")
+        (staged.path / "folder").mkdir()
+        (staged.path / "folder" / "x.png").write_bytes(b"x")
+        assert (out / "a.csv").read_text() == "earlier"         # nothing replaced yet
+    assert staged.removed == ["old.html"]
+    assert sorted(p.name for p in out.iterdir()) == [".run.v2.0123456789ab.tmp", "a.csv",
+                                                      "folder"]
+    assert (out / "a.csv").read_text() == "new" and (out / "folder" / "x.png").exists()
+    with pytest.raises(RuntimeError):
+        with staged_outputs(out) as staged:
+            (staged.path / "a.csv").write_text("newer")
+            raise RuntimeError("the run failed")
+    assert (out / "a.csv").read_text() == "new"
+    assert sorted(p.name for p in out.iterdir()) == [".run.v2.0123456789ab.tmp", "a.csv",
+                                                      "folder"]

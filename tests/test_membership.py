@@ -502,3 +502,20 @@ def test_one_image_cannot_be_both_used_and_not_used(small):
         est.fit(gen, both, np.concatenate([y, 1 - y[:1]]))
     assert not hasattr(est, "labels_")   # a refused fit leaves no half-fitted estimator
     _small("nearest-neighbour").fit(gen, both, np.concatenate([y, y[:1]]))  # a repeat is fine
+
+
+def test_an_interrupted_forced_rerun_leaves_the_earlier_run_whole(tmp_path, monkeypatch):
+    import synthprint.report as report_module
+
+    out = tmp_path / "o"
+    nn = ("--method", "nearest-neighbour", "--report")
+    assert runner.invoke(app, _args(out, None, *nn, "--prior", "0.5")).exit_code == 0
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(report_module, "write_report", interrupted)
+    rerun = runner.invoke(app, _args(out, None, *nn, "--prior", "0.2", "--force"))
+    assert rerun.exit_code == 130
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before   # no hidden leftovers

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-import secrets
 import shutil
 from pathlib import Path
 
@@ -16,6 +14,7 @@ from synthprint.io import (
     prepare_output_dir,
     replace_folder,
 )
+from synthprint.io.writers import remove_leftover_temps, temp_folder_name
 
 
 def write_filtered(synthetic: ImageDataset, drop: np.ndarray, folder: str | Path, *,
@@ -43,11 +42,8 @@ def write_filtered(synthetic: ImageDataset, drop: np.ndarray, folder: str | Path
     prepare_output_dir(folder.parent, [folder.name, "dropped.csv"], force=force,
                        inputs=[synthetic.layout.root])
     folder.parent.mkdir(parents=True, exist_ok=True)
-    ours = re.compile(rf"\.{re.escape(folder.name)}\.[0-9a-f]{{12}}\.tmp")
-    for left in folder.parent.iterdir():
-        if ours.fullmatch(left.name) and left.is_dir() and not left.is_symlink():
-            shutil.rmtree(left)
-    building = folder.parent / f".{folder.name}.{secrets.token_hex(6)}.tmp"
+    remove_leftover_temps(folder.parent, folder.name)
+    building = temp_folder_name(folder.parent, folder.name)
     building.mkdir()
     try:
         for keep, path, name in zip(~drop, synthetic.paths, synthetic.names):

@@ -71,8 +71,9 @@ def short_help(doc: str) -> str:
 
 
 def command(*args: Any, **kwargs: Any) -> Callable:
-    """``app.command`` with the error boundary: a :class:`SynthprintError` becomes one red
-    line and exit code 2; any other exception says it is a bug (traceback with ``--debug``)."""
+    """``app.command`` with the error boundary: a :class:`SynthprintError`, or an
+    :class:`OSError` (the system refused a read or a write), becomes one red line and exit
+    code 2; any other exception says it is a bug (traceback with ``--debug``)."""
 
     def decorate(fn: Callable) -> Callable:
         @functools.wraps(fn)
@@ -90,6 +91,15 @@ def command(*args: Any, **kwargs: Any) -> Callable:
             except KeyboardInterrupt:
                 err_console.print("interrupted")
                 raise typer.Exit(130) from None
+            except OSError as exc:  # the system refused: a full disk, a permission, ...
+                if state.debug:
+                    traceback.print_exc()
+                where = f"{exc.filename}: " if exc.filename else ""
+                err_console.print(
+                    f"[bold red]error:[/] {escape(where + (exc.strerror or str(exc)))} (check "
+                    "that the folders exist, that you may write there and that the disk has "
+                    "room)", highlight=False, soft_wrap=True)
+                raise typer.Exit(2) from None
             except Exception as exc:  # noqa: BLE001 - the boundary of the program
                 if state.debug:
                     traceback.print_exc()

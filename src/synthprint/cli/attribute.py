@@ -27,7 +27,7 @@ from synthprint.io import (
     labels_for,
     prepare_output_dir,
     read_labels_csv,
-    remove_stale_outputs,
+    staged_outputs,
 )
 from synthprint.io.writers import atomic_write_text
 
@@ -138,19 +138,20 @@ def attribute(
     predict_s = time.perf_counter() - t0
     labels = est.classes_[proba.argmax(axis=1)]
 
-    write_run_files(out, test_data.names, labels, edition=2025, task="attribution",
-                    scores_csv=scores_csv(test_data.names, est.classes_, proba, labels),
-                    force=force)
-    atomic_write_text(out / "cv.md", cv_text, force=force)
     test_table = None
     if y_test is not None:
         test_table = multiclass_metrics(y_test, labels, proba, classes=est.classes_, seed=seed)
         console.print(test_table.to_rich(title="test (against --truth)"))
     record = _record(train, test, method, seed, cv, test_table, test_data, est.classes_,
                      proba, labels)
-    save_record(out, record, force=force)
-    if report:
-        write_report(out, force=force, record=record)
+    with staged_outputs(out, stale=stale) as staged:   # all of this run's files, or none
+        write_run_files(staged.path, test_data.names, labels, edition=2025, task="attribution",
+                        scores_csv=scores_csv(test_data.names, est.classes_, proba, labels),
+                        force=force)
+        atomic_write_text(staged.path / "cv.md", cv_text, force=force)
+        save_record(staged.path, record, force=force)
+        if report:
+            write_report(staged.path, force=force, record=record)
 
     scores = getattr(est, "cv_scores_", None)
     if scores:
@@ -169,7 +170,7 @@ def attribute(
     counts = ", ".join(f"t{c}: {int(np.sum(labels == c))}" for c in est.classes_)
     console.print(f"{method}: fitted in {fit_s:.1f} s, attributed {len(labels)} test images "
                   f"in {predict_s:.1f} s ({counts})", highlight=False)
-    say_written(out, outputs, remove_stale_outputs(out, stale))
+    say_written(out, outputs, staged.removed)
 
 
 def _record(train, test, method, seed, cv, test_table, test_data, classes, proba, labels):

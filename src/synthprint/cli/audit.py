@@ -19,13 +19,13 @@ from synthprint.cli._common import (
 )
 from synthprint.errors import SynthprintError
 from synthprint.io import (
-    check_outside_data,
     UNKNOWN_LABEL,
     Role,
     atomic_write_text,
+    check_outside_data,
     load_folder,
     prepare_output_dir,
-    remove_stale_outputs,
+    staged_outputs,
 )
 
 
@@ -119,11 +119,6 @@ def audit(
                       f"{t1:.3f}" if t1 is not None else "n/a",
                       f"{t01:.3f}" if t01 is not None else "n/a")
     console.print(table)
-    atomic_write_text(out / "attacks.csv", "\n".join(rows) + "\n", force=force)
-    atomic_write_text(out / "risk.csv", result.risk.to_csv(index=False, float_format="%.6g"),
-                      force=force)
-    atomic_write_text(out / "copies.csv",
-                      result.copy_table.to_csv(index=False, float_format="%.6g"), force=force)
 
     n_copies = int(result.copies.flagged.sum())
     pair = result.copy_table.attrs["yardstick_pair"]
@@ -145,8 +140,6 @@ def audit(
         say(f"note: {groups} real image{'s are' if groups > 1 else ' is'} given more than once "
             f"(same pixels; first: {' = '.join(result.identical[0])}); each counts once for the "
             "copy yardstick")
-    if filter_copies:
-        write_filtered(sy, result.copies.flagged, out / "filtered", force=force)
 
     record = new_record("audit", {"train": train, "holdout": holdout, "synthetic": synthetic},
                         {"attacks": ", ".join(names), "folds": folds, "repeats": repeats,
@@ -173,11 +166,17 @@ def audit(
                                "images (SSIM)")
     record["table"] = {"file": "risk.csv", "sort": "risk_percentile"}
     record["notes"] = [f"{n_copies} synthetic images flagged as copies; see copies.csv."]
-    save_record(out, record, force=force)
-    if report:
-        write_report(out, force=force, record=record)
-    removed = remove_stale_outputs(out, stale)
+    with staged_outputs(out, stale=stale) as staged:   # all of this run's files, or none
+        atomic_write_text(staged.path / "attacks.csv", "\n".join(rows) + "\n", force=force)
+        for name, frame in (("risk.csv", result.risk), ("copies.csv", result.copy_table)):
+            atomic_write_text(staged.path / name,
+                              frame.to_csv(index=False, float_format="%.6g"), force=force)
+        if filter_copies:
+            write_filtered(sy, result.copies.flagged, staged.path / "filtered", force=force)
+        save_record(staged.path, record, force=force)
+        if report:
+            write_report(staged.path, force=force, record=record)
     say_written(out, [f"filtered/ ({len(sy) - n_copies} images)" if n == "filtered" else n
-                      for n in outputs], removed)
+                      for n in outputs], staged.removed)
     if np.any(result.copies.flagged) and not filter_copies:
         console.print("rerun with --filter to write a copy of the synthetic set without them")

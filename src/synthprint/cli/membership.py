@@ -27,7 +27,7 @@ from synthprint.io import (
     membership_data,
     prepare_output_dir,
     read_labels_csv,
-    remove_stale_outputs,
+    staged_outputs,
 )
 from synthprint.io.submission import TASK_LABELS
 
@@ -131,9 +131,6 @@ def membership(
                                    f"images, {len(generated)} generated)"))
     scores_csv = "name,score,label\n" + "".join(
         f"{n},{s:.6g},{int(lab_)}\n" for n, s, lab_ in zip(names, scores, labels))
-    write_run_files(out, names, labels, edition=edition, task="membership",
-                    scores_csv=scores_csv, force=force)
-
     record = new_record("membership", {"train": train, "test": test},
                         {"method": method, "edition": edition, "threshold metric": metric,
                          "prior": "none (the method's threshold)" if prior is None else prior,
@@ -163,11 +160,14 @@ def membership(
     record["table"] = {"file": "scores.csv", "sort": "score"}
     record["notes"] = [f"Threshold chosen for {metric} on the labelled train images; labels "
                        "assume the unknown images come from the same population."]
-    save_record(out, record, force=force)
-    if report:
-        write_report(out, force=force, record=record)
+    with staged_outputs(out, stale=stale) as staged:   # all of this run's files, or none
+        write_run_files(staged.path, names, labels, edition=edition, task="membership",
+                        scores_csv=scores_csv, force=force)
+        save_record(staged.path, record, force=force)
+        if report:
+            write_report(staged.path, force=force, record=record)
     n_used = int(labels.sum())
     if no_signal:
         console.print(f"[bold yellow]{NO_SIGNAL}[/]: {labels_note}.", highlight=False)
-    removed = remove_stale_outputs(out, stale)
-    say_written(out, outputs, removed, f"{n_used} of {len(names)} test images labelled used; ")
+    say_written(out, outputs, staged.removed,
+                f"{n_used} of {len(names)} test images labelled used; ")

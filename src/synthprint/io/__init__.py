@@ -44,6 +44,7 @@ from synthprint.io.writers import (
     prepare_output_dir,
     remove_stale_outputs,
     replace_folder,
+    staged_outputs,
 )
 
 __all__ = [
@@ -82,6 +83,7 @@ __all__ = [
     "prepare_output_dir",
     "remove_stale_outputs",
     "replace_folder",
+    "staged_outputs",
     "read_header",
     "labels_for",
     "read_labels_csv",

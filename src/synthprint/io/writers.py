@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import shutil
-from collections.abc import Iterable
+import tempfile
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from synthprint.errors import OutputExistsError, SynthprintError
@@ -61,6 +65,16 @@ def atomic_write_text(path: str | Path, text: str, *, force: bool = False) -> Pa
     return atomic_write_bytes(path, text.encode("utf-8"), force=force)
 
 
+def _check_writable(folder: Path, out: Path) -> None:
+    """Raise unless a folder can be made in ``folder`` (tried, then removed): before any
+    work, rather than at the first write, after it."""
+    try:
+        Path(tempfile.mkdtemp(prefix=".synthprint-probe-", dir=folder)).rmdir()
+    except OSError as exc:
+        raise SynthprintError(f"{out}: cannot write in {folder} ({exc.strerror or exc}); "
+                              "choose an --out where you can write") from None
+
+
 def check_outside_data(path: str | Path, inputs: Iterable[str | Path], option: str) -> None:
     """Raise when the folder ``path`` (given as ``option``) is one of the data folders
     ``inputs`` or lies inside one: nothing is ever written into the data."""
@@ -99,6 +113,7 @@ def prepare_output_dir(out: str | Path, names: Iterable[str], *, force: bool = F
             if not parent.is_dir():
                 raise SynthprintError(f"{out}: {parent} is a file, so --out cannot be made there")
             break
+    _check_writable(out if out.exists() else next(p for p in out.parents if p.exists()), out)
     check_outside_data(out, inputs, "--out")
     for file in input_files:
         if file is not None and out.resolve() == Path(file).resolve().parent:
@@ -156,3 +171,56 @@ def replace_folder(new: str | Path, folder: str | Path) -> Path:
         raise
     _remove(aside)
     return folder
+
+
+def temp_folder_name(parent: Path, name: str) -> Path:
+    """A fresh hidden name ``.NAME.<12 hex>.tmp`` in ``parent`` to build ``name`` under."""
+    return parent / f".{name}.{secrets.token_hex(6)}.tmp"
+
+
+def remove_leftover_temps(parent: Path, name: str) -> None:
+    """Remove the folders :func:`temp_folder_name` gave for ``name`` in ``parent`` that a
+    killed run left behind (the match is exact: ``.NAME.v2.<hex>.tmp`` is not one)."""
+    ours = re.compile(rf"\.{re.escape(name)}\.[0-9a-f]{{12}}\.tmp")
+    for left in parent.iterdir():
+        if ours.fullmatch(left.name) and left.is_dir() and not left.is_symlink():
+            shutil.rmtree(left)
+
+
+@dataclass
+class StagedOutputs:
+    """Where :func:`staged_outputs` has a run write its files (``path``), and, after the
+    commit, the earlier run's outputs it removed (``removed``)."""
+
+    path: Path
+    removed: list[str] = field(default_factory=list)
+
+
+@contextmanager
+def staged_outputs(out: str | Path, *, stale: Iterable[str] = ()) -> Iterator[StagedOutputs]:
+    """Write a run's outputs as one set: the block writes them into a hidden folder in
+    ``out`` (``staged.path``); when it ends without error each replaces the file or folder
+    of its name in ``out`` and the ``stale`` outputs of an earlier run are removed
+    (:func:`remove_stale_outputs`). An error or an interrupt inside the block (a full disk,
+    Ctrl-C while the report renders) leaves ``out`` as it was, never the new run's files
+    beside the old run's. Call after :func:`prepare_output_dir` has checked the names.
+    """
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    remove_leftover_temps(out, "run")
+    stage = temp_folder_name(out, "run")
+    stage.mkdir()
+    staged = StagedOutputs(stage)
+    try:
+        try:
+            yield staged
+        except OSError as exc:  # name the run's folder, not the hidden one
+            raise OSError(exc.errno, exc.strerror or str(exc), str(out)) from exc
+        for item in sorted(stage.iterdir(), key=lambda p: p.name):
+            if item.is_dir() and not item.is_symlink():
+                replace_folder(item, out / item.name)
+            else:
+                os.replace(item, out / item.name)
+        staged.removed = remove_stale_outputs(out, stale)
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
