@@ -85,6 +85,15 @@ def test_info_reports_problems_and_exits_1(membership_train):
     assert "1 non-image files skipped" in result.output
 
 
+def test_info_finds_a_truncated_image_that_loading_would_refuse(membership_train):
+    first = sorted((membership_train / "real_used").glob("*.png"))[0]
+    data = first.read_bytes()
+    first.write_bytes(data[: len(data) // 2])     # the header is intact
+    result = runner.invoke(app, ["info", str(membership_train), "-q"])
+    assert result.exit_code == 1 and first.name in result.output
+    assert "truncated" in result.output
+
+
 def test_error_is_one_line_without_traceback(tmp_path):
     result = runner.invoke(app, ["info", str(tmp_path / "missing")])
     assert result.exit_code == 2

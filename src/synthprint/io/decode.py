@@ -139,14 +139,17 @@ class ImageHeader:
     format: str | None
 
 
-def read_header(path: str | Path) -> ImageHeader:
-    """Mode, size and format of an image file, reading only its header.
+def read_header(path: str | Path, *, check_pixels: bool = False) -> ImageHeader:
+    """Mode, size and format of an image file, reading only its header; with
+    ``check_pixels`` also decoding every pixel (a truncated file has a good header).
 
     Raises :class:`SynthprintError` naming the file when it is not a readable image.
     """
     path = Path(path)
     try:
         with Image.open(path) as im:
+            if check_pixels:
+                im.load()
             return ImageHeader(path, im.mode, im.size, im.format)
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
         raise SynthprintError(

@@ -46,7 +46,8 @@ def _folder_key(role: Role, label: int) -> str:
 
 
 def summarize_split(layout: Layout, quiet: bool = True) -> SplitSummary:
-    """Read every image header of ``layout``; problems are collected, not raised."""
+    """Read every image of ``layout`` (header, then every pixel: a truncated file has a good
+    header); problems are collected, not raised."""
     summary = SplitSummary(layout)
     listings = []
     for spec in layout.folders:
@@ -64,7 +65,7 @@ def summarize_split(layout: Layout, quiet: bool = True) -> SplitSummary:
             for path in listing.files:
                 advance()
                 try:
-                    header = read_header(path)
+                    header = read_header(path, check_pixels=True)
                 except SynthprintError as exc:
                     summary.problems.append(str(exc))
                     continue
