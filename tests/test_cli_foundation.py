@@ -163,6 +163,10 @@ def test_loading_says_how_images_were_converted(tmp_path, capsys):
     # --quiet silences progress bars, not the conversions that change pixel values
     load_split_for(split, "membership-test", resize=False, quiet=True)
     assert "converted on loading: 2 colour" in " ".join(capsys.readouterr().out.split())
+    write_png(split / "real_unknown" / "r_12bit.png", ct_like(20).astype(np.uint16) * 16)
+    load_split_for(split, "membership-test", resize=False, quiet=True)
+    said = " ".join(capsys.readouterr().out.split())
+    assert "1 16-bit-low-range" in said and "use at most 12 bits" in said
 
 
 def test_names_are_printed_as_they_are(tmp_path, membership_train):

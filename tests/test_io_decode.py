@@ -58,6 +58,15 @@ def test_sixteen_bit_is_rescaled_with_a_note(tmp_path):
     assert [n.kind for n in notes] == ["16-bit-rescaled"]
 
 
+def test_twelve_bit_data_in_sixteen_bits_is_noted_as_low_range(tmp_path):
+    ct12 = (ct_like(3).astype(np.uint16) * 16)            # 0..4080: 12-bit data
+    Image.fromarray(ct12).save(tmp_path / "ct12.png")
+    notes = []
+    out = decode_image(tmp_path / "ct12.png", notes=notes)
+    assert out.max() <= 16 and [n.kind for n in notes] == ["16-bit-low-range"]
+    assert notes[0].detail.endswith(f"to 0..{out.max()}")
+
+
 def test_wrong_size_is_an_error_naming_the_file(tmp_path):
     path = write_png(tmp_path / "small.png", ct_like(2, size=128))
     with pytest.raises(SynthprintError, match=r"small\.png.*128x128.*--resize"):

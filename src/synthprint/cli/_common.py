@@ -65,6 +65,10 @@ def say_conversions(path: Path, data: ImageDataset, *, quiet: bool) -> ImageData
     if counts:
         kinds = ", ".join(f"{n} {kind}" for kind, n in sorted(counts.items()))
         say(f"{path}: converted on loading: {kinds}")
+    if "16-bit-low-range" in counts:
+        say(f"{path}: warning: {counts['16-bit-low-range']} 16-bit image(s) use at most 12 "
+            "bits, so the fixed 255/65535 scale leaves them at most 16 gray levels and results "
+            "on them mean little: convert them to 8 bit with your display window first")
     return data
 
 

@@ -33,13 +33,17 @@ _SIXTEEN_BIT_MODES = frozenset({"I;16", "I;16B", "I;16L", "I;16N", "I"})
 #: exactly); the others (16-bit rescaling, colour to luminance, resizing) change them.
 LOSSLESS_CONVERSIONS = frozenset({"palette"})
 
+#: A 16-bit image whose values all lie below this (12-bit data, as CT often is) keeps at most
+#: 16 gray levels after the fixed 255/65535 scale: noted as "16-bit-low-range".
+LOW_RANGE_LIMIT = 4096
+
 
 @dataclass(frozen=True)
 class DecodeNote:
     """Something worth telling the user about one decoded file (not an error)."""
 
     path: Path
-    kind: str  # "16-bit-rescaled" | "resized" | "palette" | "colour"
+    kind: str  # "16-bit-rescaled" | "16-bit-low-range" | "resized" | "palette" | "colour"
     detail: str
 
 
@@ -59,8 +63,15 @@ def _to_uint8(im: Image.Image, path: Path, notes: list[DecodeNote]) -> np.ndarra
                 f"{path}: 32-bit integer image with values outside 0..65535; "
                 "convert it to 8-bit grayscale PNG first"
             )
-        notes.append(DecodeNote(path, "16-bit-rescaled", f"mode {mode} rescaled by 255/65535"))
-        return np.rint(wide * (255.0 / 65535.0)).astype(np.uint8)
+        out = np.rint(wide * (255.0 / 65535.0)).astype(np.uint8)
+        if wide.max() < LOW_RANGE_LIMIT:
+            notes.append(DecodeNote(path, "16-bit-low-range",
+                                    f"mode {mode} values 0..{int(wide.max())} rescaled by "
+                                    f"255/65535 to 0..{int(out.max())}"))
+        else:
+            notes.append(DecodeNote(path, "16-bit-rescaled",
+                                    f"mode {mode} rescaled by 255/65535"))
+        return out
     if mode == "F":
         raise SynthprintError(
             f"{path}: floating-point image (mode F) has no defined 8-bit scale; "
