@@ -59,6 +59,13 @@ def test_load_record_errors(tmp_path):
     (tmp_path / "record.json").write_text("{not json")
     with pytest.raises(SynthprintError, match="not valid JSON"):
         load_record(tmp_path)
+    for text in ("{}", "[1, 2]", '{"kind": "other"}'):
+        (tmp_path / "record.json").write_text(text)
+        with pytest.raises(SynthprintError, match="not a synthprint run record.*rerun"):
+            load_record(tmp_path)
+    (tmp_path / "record.json").write_bytes(b"\xff\xfe{")
+    with pytest.raises(SynthprintError, match="not valid JSON"):
+        load_record(tmp_path)
 
 
 def test_render_has_every_section(tmp_path):

@@ -88,9 +88,12 @@ def load_record(out: str | Path) -> dict[str, Any]:
             f"{path}: not found; point at the --out folder of a synthprint membership, "
             "attribute or audit run")
     try:
-        record = json.loads(path.read_text())
-    except json.JSONDecodeError as exc:
+        record = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise SynthprintError(f"{path}: not valid JSON ({exc}); rerun the command") from None
-    if record.get("kind") not in KINDS:
-        raise SynthprintError(f"{path}: unknown run kind {record.get('kind')!r}")
+    kind = record.get("kind") if isinstance(record, dict) else None
+    if kind not in KINDS:
+        raise SynthprintError(f"{path}: not a synthprint run record (its kind is {kind!r}, "
+                              f"expected one of {', '.join(KINDS)}); rerun the command that "
+                              "wrote this folder")
     return record
