@@ -190,6 +190,9 @@ def test_resolve_expected_from_folders_and_ids(tmp_path):
     f.write_text("real_unknown_1\nreal_unknown_2\n")
     with pytest.raises(SynthprintError, match="without file extension"):
         resolve_expected(ids=f, edition=2025)
+    f.write_text("Image ID\nreal_unknown_1\nreal_unknown_2\n")
+    with pytest.raises(SynthprintError, match="first line 'Image ID' is a header"):
+        resolve_expected(ids=f)
 
 
 def test_zip_runs(tmp_path):

@@ -117,6 +117,11 @@ def expected_images(path: str | Path, task: str | None = None) -> ExpectedImages
     return ExpectedImages(names, spec.path, found.edition, folder_task)
 
 
+#: First lines of an ids file that are column names, not ids.
+_ID_HEADERS = frozenset({"id", "ids", "image", "images", "image_id", "image_ids", "name",
+                         "names", "file", "filename", "file_name", "figure_id"})
+
+
 def read_ids_file(path: str | Path) -> list[str]:
     """Read a list of test ids or names, one a line (like the official ``image_ids.txt``).
 
@@ -130,6 +135,9 @@ def read_ids_file(path: str | Path) -> list[str]:
     ids = [line.strip() for line in text.splitlines() if line.strip()]
     if not ids:
         raise SynthprintError(f"{path}: holds no ids; expected one id per line")
+    if ids[0].lower().replace(" ", "_") in _ID_HEADERS:
+        raise SynthprintError(f"{path}: its first line {ids[0]!r} is a header; an ids file "
+                              "lists the ids alone, one a line: remove that line")
     return ids
 
 
