@@ -185,3 +185,72 @@ def test_validate_cli_exit_codes_and_line_numbers(tmp_path):
     assert missing.exit_code == 2 and "not found" in missing.output
     neither = runner.invoke(app, ["validate", str(run)])
     assert neither.exit_code == 2 and "--images" in neither.output
+
+
+def test_truth_files_that_are_not_utf8_csv_are_one_line_errors_in_both_commands(tmp_path):
+    from synthprint.io.submission import zip_bytes
+
+    u16 = tmp_path / "t_u16.csv"
+    u16.write_bytes(MEMBERSHIP_TRUTH.read_text().encode("utf-16"))
+    zipped = tmp_path / "submission.zip"
+    zipped.write_bytes(zip_bytes(MEMBERSHIP_TRUTH.read_text()))
+    result = runner.invoke(app, ["evaluate", "--run", str(MEMBERSHIP_TRUTH), "--truth",
+                                 str(u16)])
+    assert result.exit_code == 2, result.output
+    assert f"{u16}: is not UTF-8 text" in " ".join(result.output.split())
+    assert "internal error" not in result.output
+    d = demo_path("membership")
+    for truth, says in ((u16, "is not UTF-8 text"), (zipped, "is a zip file, not a CSV; unzip")):
+        result = runner.invoke(app, ["membership", "--train", str(d / "train"), "--test",
+                                     str(d / "test"), "--out", str(tmp_path / "out"), "-q",
+                                     "--truth", str(truth)])
+        assert result.exit_code == 2, result.output
+        assert f"{truth}: {says}" in " ".join(result.output.split())
+        assert "internal error" not in result.output
+
+
+def test_a_truth_with_a_byte_order_mark_is_read_by_evaluate(tmp_path):
+    bom = tmp_path / "bom.csv"
+    bom.write_bytes(b"\xef\xbb\xbf" + MEMBERSHIP_TRUTH.read_bytes())
+    ev = evaluate_run(MEMBERSHIP_TRUTH, bom, n_boot=0)
+    assert ev.task == "binary" and ev.table.value("kappa") == 1.0
+
+
+def test_a_stray_truth_label_against_a_membership_run_is_an_error_not_multiclass(tmp_path):
+    rows = MEMBERSHIP_TRUTH.read_text().splitlines()
+    truth = tmp_path / "t2.csv"
+    truth.write_text("\n".join(rows[:2] + [rows[2].rsplit(",", 1)[0] + ",2"] + rows[3:]) + "\n")
+    name = rows[2].split(",")[0]
+    result = runner.invoke(app, ["evaluate", "--run", str(MEMBERSHIP_TRUTH), "--truth",
+                                 str(truth), "--n-boot", "0"])
+    assert result.exit_code == 2, result.output
+    assert f"{truth}:3: {name} has label 2, but {MEMBERSHIP_TRUTH} is a membership run" in \
+        " ".join(result.output.split())
+    with pytest.raises(SynthprintError, match=r"t2\.csv:3: .* has label 2, but --task binary"):
+        evaluate_run(MEMBERSHIP_TRUTH, truth, task="binary", n_boot=0)
+    scores = tmp_path / "scores.csv"                   # scores only, membership names
+    scores.write_text("".join(f"{r.split(',')[0]},0.5\n" for r in rows))
+    with pytest.raises(SynthprintError, match=r"t2\.csv:3: .* is a membership run"):
+        evaluate_run(scores, truth, n_boot=0)
+    # asked for explicitly, multiclass still scores it
+    assert evaluate_run(MEMBERSHIP_TRUTH, truth, task="multiclass", n_boot=0).task == \
+        "multiclass"
+    # genuine attribution is untouched, even by a run that says subset 1 everywhere
+    ones = tmp_path / "ones.csv"
+    ones.write_text("".join(f"{n},1\n" for n in read_labels_csv(ATTRIBUTION_TRUTH)))
+    ev = evaluate_run(ones, ATTRIBUTION_TRUTH, n_boot=0)
+    assert ev.task == "multiclass" and 0 < ev.table.value("accuracy") < 1
+
+
+def test_evaluate_matches_a_2023_truth_to_a_2025_run_by_stem(tmp_path):
+    stems = tmp_path / "truth2023.csv"                 # what membership --truth accepts too
+    stems.write_text(MEMBERSHIP_TRUTH.read_text().replace(".png", ""))
+    out = _json(["evaluate", "--run", str(MEMBERSHIP_TRUTH), "--truth", str(stems), "--json",
+                 "--n-boot", "0"])
+    assert out["matched_by"] == "stem" and out["n"] == 30 and _values(out)["kappa"] == 1.0
+    ev = evaluate_run(MEMBERSHIP_TRUTH, stems, n_boot=0)
+    assert ev.notes == ["truth ids have no extension (2023 truth): matched to run names by stem"]
+    part = tmp_path / "part.csv"
+    part.write_text("".join(MEMBERSHIP_TRUTH.read_text().splitlines(True)[:-1]))
+    with pytest.raises(SynthprintError, match=r"part\.csv: lacks 1 of the 30 images"):
+        evaluate_run(part, stems, n_boot=0)

@@ -226,3 +226,28 @@ def test_membership_data_gathers_the_arrays_the_methods_take():
         membership_data(other.train, other.test)
     assert len(d.generated_names) == len(d.generated_paths) == len(d.generated)
     assert "labelled real=" in repr(d)
+
+
+def test_truth_files_not_utf8_or_zipped_are_one_clear_error_and_a_bom_is_dropped(tmp_path):
+    from synthprint.io import read_labels_csv
+    from synthprint.io.submission import zip_bytes
+
+    truth = demo_path("membership") / "truth" / "real_unknown.csv"
+    text = truth.read_text()
+    expected = read_labels_csv(truth)
+    bom = tmp_path / "bom.csv"
+    bom.write_bytes(b"\xef\xbb\xbf" + text.encode())
+    assert read_labels_csv(bom) == expected          # the mark is not part of the first name
+    u16 = tmp_path / "u16.csv"
+    u16.write_bytes(text.encode("utf-16"))
+    with pytest.raises(SynthprintError, match=r"u16\.csv: is not UTF-8 text \(UTF-16\); save"):
+        read_labels_csv(u16)
+    latin = tmp_path / "latin.csv"
+    latin.write_bytes("réal_0001.png,1\n".encode("latin-1"))
+    with pytest.raises(SynthprintError, match=r"latin\.csv: is not UTF-8 text \(byte 0xe9"):
+        read_labels_csv(latin)
+    zipped = tmp_path / "truth.zip"
+    zipped.write_bytes(zip_bytes(text))
+    with pytest.raises(SynthprintError, match=r"truth\.zip: is a zip file, not a CSV; unzip it "
+                                              r"and give the CSV inside \(run\.csv\)"):
+        read_labels_csv(zipped)

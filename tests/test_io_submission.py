@@ -122,3 +122,23 @@ def test_write_for_the_demo_test_folder_then_validate(tmp_path):
             report = validate_run(path, images=demo_path(task), edition=edition, task=task)
             assert report.valid, report.lines()
             assert len(report.labels) == len(found.names)
+
+
+def test_run_and_truth_files_share_one_decoding(tmp_path):
+    """Runs and truth files go through the same check (a UTF-16 export, a byte-order mark)."""
+    from synthprint.evaluation.runs import read_predictions
+    from synthprint.io.tables import read_labels_csv
+
+    text = "real_unknown_1.png,1\nreal_unknown_2.png,0\n"
+    u16 = tmp_path / "u16.csv"
+    u16.write_bytes(text.encode("utf-16"))
+    messages = []
+    for read in (read_predictions, read_labels_csv):
+        with pytest.raises(SynthprintError) as err:
+            read(u16)
+        messages.append(str(err.value))
+    assert messages[0] == messages[1] == f"{u16}: is not UTF-8 text (UTF-16); save it as UTF-8"
+    bom = tmp_path / "bom.csv"
+    bom.write_bytes(b"\xef\xbb\xbf" + text.encode())
+    assert read_predictions(bom).names == list(read_labels_csv(bom)) == \
+        ["real_unknown_1.png", "real_unknown_2.png"]

@@ -17,7 +17,7 @@ from synthprint.evaluation.multiclass import multiclass_metrics
 from synthprint.evaluation.table import MetricTable
 from synthprint.io.layouts import natural_key
 from synthprint.io.submission import TASK_LABELS, read_run_bytes
-from synthprint.io.tables import read_labels_csv, stem_ids
+from synthprint.io.tables import decode_table, read_label_lines, stem_ids
 from synthprint.io.validator import validate_text
 
 _NAME_COLS = ("name", "id", "image", "image_id", "file", "filename")
@@ -67,10 +67,7 @@ def read_predictions(path: str | Path) -> Predictions:
 
 
 def _parse_predictions(data: bytes, source: str) -> Predictions:
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise SynthprintError(f"{source}: is not UTF-8 text") from None
+    text = decode_table(data, source)
     rows = [(i, [t.strip() for t in row]) for i, row in
             enumerate(csv.reader(io.StringIO(text, newline="")), start=1) if any(
                 t.strip() for t in row)]
@@ -140,14 +137,20 @@ class Evaluation:
 
 def _align(pred: Predictions, truth: dict[str, int], truth_path: str
            ) -> tuple[list[str], np.ndarray, str]:
-    """Index into ``pred`` of each truth name (natural order), and how names were matched."""
+    """Index into ``pred`` of each truth name (natural order), and how names were matched:
+    by name, or, when they share none and one side has 2023 ids (no extension) while the
+    other has file names, by the file names' stems."""
     index = {n: i for i, n in enumerate(pred.names)}
     truth_names = sorted(truth, key=natural_key)
     matched_by = "name"
     keys = truth_names
-    if not set(pred.names) & set(truth_names) and not pred.names_have_extensions:
-        keys = stem_ids(truth_names, truth_path)
-        matched_by = "stem"
+    if not set(pred.names) & set(truth_names):
+        if not pred.names_have_extensions:
+            keys = stem_ids(truth_names, truth_path)
+            matched_by = "stem"
+        elif not any(PurePosixPath(n).suffix for n in truth_names):
+            index = {k: i for i, k in enumerate(stem_ids(pred.names, pred.source))}
+            matched_by = "stem"
     missing = [k for k in keys if k not in index]
     extra = sorted(set(index) - set(keys), key=natural_key)
     if missing or extra:
@@ -168,21 +171,35 @@ def evaluate_run(run: str | Path, truth: str | Path, *, task: str | None = None,
     """Metrics of a run (or scores CSV) against a ``name,label`` truth file.
 
     Names match exactly; when they share none and the run's names have no extension (a 2023
-    run), they match by the truth names' stems, which the result says (``matched_by``). The task
-    is binary when every truth label is 0 or 1, else multiclass (``task`` overrides).
+    run), they match by the truth names' stems, and a truth of 2023 ids matches a run's file
+    names by their stems, which the result says (``matched_by``). The task is binary when
+    every truth label is 0 or 1, else multiclass (``task`` overrides); a membership run (0/1
+    labels or scores only, of ``real_unknown`` images) against a truth with other labels is
+    an error in the truth, not a multiclass task.
     """
-    truth_map = read_labels_csv(truth)
+    truth_map, truth_lines = read_label_lines(truth)
     data, source = read_run_bytes(run)
     pred = _parse_predictions(data, source)
     names, idx, matched_by = _align(pred, truth_map, str(truth))
     y = np.array([truth_map[n] for n in names], dtype=np.int64)
+    if task not in (None, "binary", "multiclass"):
+        raise SynthprintError(f"task must be binary or multiclass, got {task!r}")
+    if not np.isin(y, (0, 1)).all() and (task == "binary"
+                                         or (task is None and _is_membership_run(pred))):
+        bad = sorted((n for n in names if truth_map[n] not in (0, 1)), key=truth_lines.get)
+        why = ("--task binary was asked for" if task == "binary" else
+               f"{pred.source} is a membership run (0/1 labels of real_unknown images)")
+        raise SynthprintError(
+            f"{truth}:{truth_lines[bad[0]]}: {bad[0]} has label {truth_map[bad[0]]}, but "
+            f"{why}; membership labels are 0 (not used) or 1 (used): fix the truth "
+            f"({len(bad)} labels are not 0/1), or pass --task multiclass")
     if task is None:
         task = "binary" if np.isin(y, (0, 1)).all() else "multiclass"
-    if task not in ("binary", "multiclass"):
-        raise SynthprintError(f"task must be binary or multiclass, got {task!r}")
     notes = []
     if matched_by == "stem":
-        notes.append("run ids have no extension (2023 run): matched to truth names by stem")
+        notes.append("run ids have no extension (2023 run): matched to truth names by stem"
+                     if not pred.names_have_extensions else
+                     "truth ids have no extension (2023 truth): matched to run names by stem")
     labels = None if pred.labels is None else pred.labels[idx]
     scores = None if pred.scores is None else pred.scores[idx]
     if task == "binary":
@@ -202,6 +219,14 @@ def evaluate_run(run: str | Path, truth: str | Path, *, task: str | None = None,
     if rejection:
         notes.append(rejection)
     return Evaluation(table, task, names, matched_by, notes)
+
+
+def _is_membership_run(pred: Predictions) -> bool:
+    """True when ``pred`` reads as a membership run: 0/1 labels (or scores only) of
+    ``real_unknown`` images (``real_unknown_1.png``, or the 2023 id ``real_unknown_0001``)."""
+    if pred.labels is not None and not np.isin(pred.labels, (0, 1)).all():
+        return False
+    return all(PurePosixPath(n).name.lower().startswith("real_unknown") for n in pred.names)
 
 
 def _upload_rejection(data: bytes, pred: Predictions, idx: np.ndarray, y: np.ndarray,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import zipfile
 from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path, PurePosixPath
 
@@ -11,16 +13,48 @@ from synthprint.errors import SynthprintError
 from synthprint.io.layouts import check_file
 
 
+def decode_table(data: bytes, source: str | Path) -> str:
+    """The text of a CSV file's bytes ``data`` (read from ``source``, named in the errors):
+    UTF-8, a leading byte-order mark dropped. Raises :class:`SynthprintError` for a zip (the
+    CSV inside should have been given) and for text that is not UTF-8 (UTF-16, Latin-1)."""
+    if data[:4] in (b"PK\x03\x04", b"PK\x05\x06"):
+        try:
+            with zipfile.ZipFile(io.BytesIO(data)) as zf:
+                csvs = [n for n in zf.namelist() if n.lower().endswith(".csv")
+                        and "__MACOSX" not in n]
+        except (zipfile.BadZipFile, OSError):
+            csvs = []
+        inside = f" ({', '.join(csvs[:3])})" if csvs else ""
+        raise SynthprintError(f"{source}: is a zip file, not a CSV; unzip it and give the CSV "
+                              f"inside{inside}")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        found = ("UTF-16" if data[:2] in (b"\xff\xfe", b"\xfe\xff")
+                 else f"byte 0x{data[exc.start]:02x} at offset {exc.start}")
+        raise SynthprintError(f"{source}: is not UTF-8 text ({found}); save it as UTF-8"
+                              ) from None
+
+
 def read_labels_csv(path: str | Path) -> dict[str, int]:
     """Read a headerless ``name,label`` CSV (the benchmarks' ``truth/*.csv``).
 
     Returns a dict from name (as written) to int label. Raises :class:`SynthprintError` with
-    the file and line number on a malformed line or a name given twice. A header row
-    ``name,label`` is tolerated.
+    the file and line number on a malformed line or a name given twice, and for a file that
+    is not UTF-8 text or is a zip. A header row ``name,label`` and a byte-order mark are
+    tolerated.
     """
+    return read_label_lines(path)[0]
+
+
+def read_label_lines(path: str | Path) -> tuple[dict[str, int], dict[str, int]]:
+    """:func:`read_labels_csv`'s name -> label map, and the line number of each name (for
+    messages)."""
     path = check_file(path, "truth file", " (a name,label CSV such as truth/real_unknown.csv)")
     out: dict[str, int] = {}
-    for lineno, raw in enumerate(path.read_text().splitlines(), start=1):
+    lines: dict[str, int] = {}
+    text = decode_table(path.read_bytes(), path)
+    for lineno, raw in enumerate(text.splitlines(), start=1):
         line = raw.strip()
         if not line:
             continue
@@ -39,9 +73,10 @@ def read_labels_csv(path: str | Path) -> dict[str, int]:
         if name in out:
             raise SynthprintError(f"{path}:{lineno}: {name} is given twice")
         out[name] = value
+        lines[name] = lineno
     if not out:
         raise SynthprintError(f"{path}: no rows; expected 'name,label' lines")
-    return out
+    return out, lines
 
 
 def stem_ids(names: Sequence[str], source: str | Path) -> list[str]:
