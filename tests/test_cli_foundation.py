@@ -215,5 +215,5 @@ def test_a_failed_write_is_an_error_that_names_the_file_not_a_bug(tmp_path, monk
                                  "--method", "nearest-neighbour", "--n-boot", "50"])
     said = " ".join(result.output.split())
     assert result.exit_code == 2 and "internal error" not in said
-    assert f"{tmp_path / 'o'}: No space left on device" in said
+    assert f"{tmp_path / 'o' / 'run.csv'}: No space left on device" in said
     assert not list((tmp_path / "o").iterdir())   # the temporary files are gone

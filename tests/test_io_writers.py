@@ -71,3 +71,43 @@ def test_staged_outputs_replace_as_a_set_and_clear_a_killed_runs_leftovers(tmp_p
     assert (out / "a.csv").read_text() == "new"
     assert sorted(p.name for p in out.iterdir()) == [".run.v2.0123456789ab.tmp", "a.csv",
                                                       "folder"]
+
+
+def test_a_failure_while_moving_into_place_puts_the_earlier_run_back(tmp_path, monkeypatch):
+    from pathlib import Path
+
+    from synthprint.io import staged_outputs
+
+    out = tmp_path / "out"
+    out.mkdir()
+    for name in ("a.csv", "b.csv"):
+        (out / name).write_text("earlier")
+    rename = Path.rename
+
+    def failing(self, target):
+        if Path(target).name == "c.csv" and Path(target).parent == out:
+            raise OSError(28, "No space left on device", str(self))
+        return rename(self, target)
+
+    monkeypatch.setattr(Path, "rename", failing)
+    with pytest.raises(OSError, match="No space left") as caught:
+        with staged_outputs(out) as staged:
+            for name in ("a.csv", "b.csv", "c.csv"):
+                (staged.path / name).write_text("new")
+    assert caught.value.filename == str(out / "c.csv")       # not the hidden copy
+    assert sorted(p.name for p in out.iterdir()) == ["a.csv", "b.csv"]
+    assert {p.read_text() for p in out.iterdir()} == {"earlier"}
+
+
+def test_staged_outputs_keep_an_inputs_error_and_out_may_not_be_a_dangling_link(tmp_path):
+    from synthprint.errors import SynthprintError
+    from synthprint.io import prepare_output_dir, staged_outputs
+
+    missing = str(tmp_path / "inputs" / "gone.png")
+    with pytest.raises(FileNotFoundError) as caught:
+        with staged_outputs(tmp_path / "out"):
+            raise FileNotFoundError(2, "No such file or directory", missing)
+    assert caught.value.filename == missing
+    (tmp_path / "link").symlink_to(tmp_path / "nowhere")
+    with pytest.raises(SynthprintError, match="link to a folder that does not exist"):
+        prepare_output_dir(tmp_path / "link", ["run.csv"])

@@ -253,9 +253,12 @@ def test_cli_checks_the_truth_before_it_writes_anything(tmp_path):
 def test_cli_writes_nothing_into_the_data(tmp_path):
     d = tmp_path / "data"
     shutil.copytree(demo_path("membership"), d)
+    before = (d / "test" / "real_unknown").stat().st_mtime_ns
     result = runner.invoke(app, _args(d / "test" / "real_unknown", d / "test"))
     assert result.exit_code == 2 and "is inside the input folder" in result.output
     assert not (d / "test" / "real_unknown" / "run.csv").exists()
+    # not even the probe for writing, which comes after this check
+    assert (d / "test" / "real_unknown").stat().st_mtime_ns == before
 
 
 def test_cli_prior_works_for_every_method(tmp_path):
@@ -407,6 +410,17 @@ def test_methods_not_marked_transductive_score_each_image_on_its_own(small, name
     np.testing.assert_allclose(alone, together, rtol=1e-12, atol=1e-12)
 
 
+def test_parameters_other_than_the_decisions_cannot_change_after_fit(small):
+    gen, real, y, test = small
+    est = _small("auto").fit(gen, real, y)
+    est.score_samples(test)
+    est.set_params(head="logistic")
+    with pytest.raises(SynthprintError, match="head changed after fit; call fit again"):
+        est.predict(test)
+    est.fit(gen, real, y).predict(test)
+    est.set_params(quiet=False, metric="f1").predict(test)    # these may change
+
+
 def test_a_prior_set_after_fit_takes_effect(small):
     gen, real, y, test = small
     est = _small("nearest-neighbour", prior=0.5).fit(gen, real, y)
@@ -483,15 +497,22 @@ def test_cli_keeps_cache_and_outputs_out_of_the_data(tmp_path):
     assert sorted(p.name for p in (d / "truth").iterdir()) == ["real_unknown.csv"]
 
 
-def test_cli_force_removes_what_another_command_left(tmp_path):
+def test_cli_force_removes_what_another_command_left_and_nothing_else(tmp_path):
     out = tmp_path / "o"
     out.mkdir()
-    (out / "cv.md").write_text("an attribute run's")
-    refused = runner.invoke(app, _args(out, None, "--method", "nearest-neighbour"))
-    assert refused.exit_code == 2 and "cv.md: an earlier run's output" in \
-        " ".join(refused.output.split())
-    forced = runner.invoke(app, _args(out, None, "--method", "nearest-neighbour", "--force"))
-    assert forced.exit_code == 0 and not (out / "cv.md").exists()
+    (out / "cv.md").write_text("the user's own notes")          # no synthprint run here
+    (out / "filtered").mkdir()
+    mine = runner.invoke(app, _args(out, None, "--method", "nearest-neighbour", "--force"))
+    assert mine.exit_code == 0 and (out / "cv.md").exists() and (out / "filtered").exists()
+    other = tmp_path / "other"                                       # an attribute run's
+    other.mkdir()
+    (other / "cv.md").write_text("its cross-validation")
+    (other / "filtered").mkdir()
+    (other / "record.json").write_text('{"kind": "attribution"}')
+    forced = runner.invoke(app, _args(other, None, "--method", "nearest-neighbour", "--force"))
+    assert forced.exit_code == 0 and not (other / "cv.md").exists()
+    assert "removed the earlier run's cv.md" in " ".join(forced.output.split())
+    assert (other / "filtered").exists()    # not an attribute run's output: left alone
 
 
 def test_one_image_cannot_be_both_used_and_not_used(small):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -67,7 +68,7 @@ def say_conversions(path: Path, data: ImageDataset, *, quiet: bool) -> ImageData
         say(f"{path}: converted on loading: {kinds}")
     if "16-bit-low-range" in counts:
         say(f"{path}: warning: {counts['16-bit-low-range']} 16-bit image(s) use at most 12 "
-            "bits, so the fixed 255/65535 scale leaves them at most 16 gray levels and results "
+            "bits, so the fixed 255/65535 scale leaves them gray levels 0..16 only and results "
             "on them mean little: convert them to 8 bit with your display window first")
     return data
 
@@ -103,29 +104,47 @@ def write_run_files(out: Path, names: list[str], labels, *, edition: int, task: 
     return [atomic_write_text(out / "scores.csv", scores_csv, force=force), run, zipped]
 
 
-#: What each command writes in its --out: (always, optional). Every other name here is an
-#: earlier run's output, whichever command wrote it (see :func:`plan_outputs`).
+#: What each kind of run writes in its --out: (always, optional), by the ``kind`` its
+#: record.json names.
 COMMAND_OUTPUTS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "membership": (("scores.csv", "run.csv", "submission.zip", "record.json"),
                    ("report.html",)),
-    "attribute": (("scores.csv", "run.csv", "submission.zip", "cv.md", "record.json"),
-                  ("report.html",)),
+    "attribution": (("scores.csv", "run.csv", "submission.zip", "cv.md", "record.json"),
+                    ("report.html",)),
     "audit": (("attacks.csv", "risk.csv", "copies.csv", "record.json"),
               ("report.html", "filtered", "dropped.csv")),
 }
 
 
-def plan_outputs(command: str, wanted: Mapping[str, bool]) -> tuple[list[str], list[str]]:
-    """(the outputs this run of ``command`` writes, the other outputs of any command): its
-    :data:`COMMAND_OUTPUTS`, with the optional ones that are ``wanted`` ({name: bool});
-    the others are an earlier run's when they exist (see
-    :func:`~synthprint.io.prepare_output_dir`), so an --out always describes one run."""
-    always, optional = COMMAND_OUTPUTS[command]
+def _earlier_kind(out: Path) -> str | None:
+    """The kind of the synthprint run whose record.json is in ``out``; None when there is
+    none (or it is not a synthprint run record)."""
+    try:
+        record = json.loads((out / "record.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    kind = record.get("kind") if isinstance(record, dict) else None
+    return kind if kind in COMMAND_OUTPUTS else None
+
+
+def plan_outputs(kind: str, wanted: Mapping[str, bool], out: Path
+                 ) -> tuple[list[str], list[str]]:
+    """(the outputs this ``kind`` of run writes in ``out``, the earlier run's outputs that
+    it does not write): its :data:`COMMAND_OUTPUTS`, with the optional ones that are
+    ``wanted`` ({name: bool}). The earlier run's are this kind's optional outputs and, when
+    ``out`` holds a synthprint record.json, every output of that record's kind; when they
+    exist they block an unforced run and a forced one removes them (see
+    :func:`~synthprint.io.prepare_output_dir`), so an --out always describes one run, and
+    a file of the same name that no synthprint run wrote is never removed."""
+    always, optional = COMMAND_OUTPUTS[kind]
     if set(wanted) != set(optional):
-        raise ValueError(f"{command}: say which of {optional} are wanted, got {set(wanted)}")
+        raise ValueError(f"{kind}: say which of {optional} are wanted, got {set(wanted)}")
     outputs = [*always, *(n for n in optional if wanted[n])]
+    earlier = _earlier_kind(Path(out))
+    theirs = {*optional, *(n for part in COMMAND_OUTPUTS[earlier] for n in part)} \
+        if earlier else set(optional)
     every = dict.fromkeys(n for a, o in COMMAND_OUTPUTS.values() for n in (*a, *o))
-    return outputs, [n for n in every if n not in outputs]
+    return outputs, [n for n in every if n in theirs and n not in outputs]
 
 
 def say_written(out: Path, outputs: Sequence[str], removed: Sequence[str], before: str = ""

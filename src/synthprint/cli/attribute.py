@@ -90,7 +90,7 @@ def attribute(
     if missing:
         raise SynthprintError(f"missing {', '.join(missing)}; see synthprint attribute --help")
     _check_torch(method)
-    outputs, stale = plan_outputs("attribute", {"report.html": report})
+    outputs, stale = plan_outputs("attribution", {"report.html": report}, out)
     prepare_output_dir(out, outputs, force=force, stale=stale, inputs=(train, test),
                        input_files=(truth,))
 

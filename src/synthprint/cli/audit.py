@@ -87,12 +87,13 @@ def audit(
 
     names = _attack_names(attacks)
     outputs, stale = plan_outputs("audit", {"report.html": report, "filtered": filter_copies,
-                                            "dropped.csv": filter_copies})
+                                            "dropped.csv": filter_copies}, out)
     prepare_output_dir(out, outputs, force=force, stale=stale,
                        inputs=(train, holdout, synthetic))
     cache = FeatureCache.from_options(cache_dir)
     if cache.directory is not None:
-        check_outside_data(cache.directory, (train, holdout, synthetic), "--cache-dir")
+        check_outside_data(cache.directory, (train, holdout, synthetic),
+                           "--cache-dir" if cache_dir else "SYNTHPRINT_CACHE_DIR")
     tr, ho, sy = (say_conversions(path, load_folder(path, role, label, resize=resize,
                                                     quiet=quiet), quiet=quiet)
                   for path, role, label in ((train, Role.REAL_USED, 1),

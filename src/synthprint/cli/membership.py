@@ -100,12 +100,13 @@ def membership(
                               f"{prior}")
     if method not in METHODS:
         make_method(method)  # raises the error that lists the methods
-    outputs, stale = plan_outputs("membership", {"report.html": report})
+    outputs, stale = plan_outputs("membership", {"report.html": report}, out)
     prepare_output_dir(out, outputs, force=force, stale=stale, inputs=(train, test),
                        input_files=(truth,))
     cache = FeatureCache.from_options(cache_dir)
     if cache.directory is not None:
-        check_outside_data(cache.directory, (train, test), "--cache-dir")
+        check_outside_data(cache.directory, (train, test),
+                           "--cache-dir" if cache_dir else "SYNTHPRINT_CACHE_DIR")
     tr = load_split_for(train, "membership-train", resize=resize, quiet=quiet)
     te = load_split_for(test, "membership-test", resize=resize, quiet=quiet)
     edition = edition or te.layout.edition or 2025

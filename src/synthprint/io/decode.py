@@ -33,8 +33,8 @@ _SIXTEEN_BIT_MODES = frozenset({"I;16", "I;16B", "I;16L", "I;16N", "I"})
 #: exactly); the others (16-bit rescaling, colour to luminance, resizing) change them.
 LOSSLESS_CONVERSIONS = frozenset({"palette"})
 
-#: A 16-bit image whose values all lie below this (12-bit data, as CT often is) keeps at most
-#: 16 gray levels after the fixed 255/65535 scale: noted as "16-bit-low-range".
+#: A 16-bit image whose values all lie below this (12-bit data, as CT often is) keeps gray
+#: levels 0..16 only after the fixed 255/65535 scale: noted as "16-bit-low-range".
 LOW_RANGE_LIMIT = 4096
 
 

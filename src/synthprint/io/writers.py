@@ -93,8 +93,9 @@ def prepare_output_dir(out: str | Path, names: Iterable[str], *, force: bool = F
     in it unless ``force``.
 
     Checking every output before writing the first means a refused run writes nothing. The
-    folder itself is not created here (the atomic writers create it with the first output),
-    so a run that fails on its inputs leaves no empty folder behind.
+    folder itself is not created here (only probed for writing: a folder is made in it, or
+    in its nearest existing parent, and removed), so a run that fails on its inputs leaves
+    no empty folder behind; :func:`staged_outputs` creates it when the outputs are written.
 
     ``stale``: the command's other outputs, which this run does not write (a report without
     ``--report``); they block an unforced run like ``names``, since an earlier run's would
@@ -106,6 +107,9 @@ def prepare_output_dir(out: str | Path, names: Iterable[str], *, force: bool = F
     """
     out = Path(out)
     names, stale = list(names), list(stale)
+    if out.is_symlink() and not out.exists():
+        raise SynthprintError(f"{out}: is a link to a folder that does not exist; give "
+                              "--out a real folder")
     if out.exists() and not out.is_dir():
         raise SynthprintError(f"{out}: is a file; --out must be a folder")
     for parent in out.parents:
@@ -113,12 +117,12 @@ def prepare_output_dir(out: str | Path, names: Iterable[str], *, force: bool = F
             if not parent.is_dir():
                 raise SynthprintError(f"{out}: {parent} is a file, so --out cannot be made there")
             break
-    _check_writable(out if out.exists() else next(p for p in out.parents if p.exists()), out)
     check_outside_data(out, inputs, "--out")
     for file in input_files:
         if file is not None and out.resolve() == Path(file).resolve().parent:
             raise SynthprintError(f"{out}: holds the input {file}; this run's files would be "
                                   "written beside it: choose another --out")
+    _check_writable(out if out.exists() else next(p for p in out.parents if p.exists()), out)
     for folder in inputs:
         data = Path(folder).resolve()
         for name in names + stale:
@@ -196,31 +200,68 @@ class StagedOutputs:
     removed: list[str] = field(default_factory=list)
 
 
+def _in_out(exc: OSError, stage: Path, out: Path) -> OSError:
+    """``exc`` naming ``out``'s file instead of its hidden copy in ``stage`` (others as they
+    are: an input that could not be read keeps its own name)."""
+    name = exc.filename
+    if name is None or not Path(name).is_relative_to(stage):
+        return exc
+    inside = Path(name).relative_to(stage).parts
+    where = out / inside[0] if inside else out
+    return OSError(exc.errno, exc.strerror or str(exc), str(where))
+
+
+def _commit(stage: Path, out: Path) -> None:
+    """Move every entry of ``stage`` into ``out``, replacing the entries of the same names
+    as one set: the old ones are moved aside first and, if any move fails, every new entry
+    is taken out again and the old ones put back before the error is raised."""
+    aside = temp_folder_name(out, "run-old")
+    aside.mkdir()
+    moved_aside: list[str] = []
+    placed: list[str] = []
+    try:
+        for item in sorted(stage.iterdir(), key=lambda p: p.name):
+            target = out / item.name
+            if target.exists() or target.is_symlink():
+                target.rename(aside / item.name)
+                moved_aside.append(item.name)
+            item.rename(target)
+            placed.append(item.name)
+    except BaseException:
+        for name in placed:
+            _remove(out / name)
+        for name in moved_aside:
+            (aside / name).rename(out / name)
+        raise
+    finally:
+        shutil.rmtree(aside, ignore_errors=True)
+
+
 @contextmanager
 def staged_outputs(out: str | Path, *, stale: Iterable[str] = ()) -> Iterator[StagedOutputs]:
     """Write a run's outputs as one set: the block writes them into a hidden folder in
-    ``out`` (``staged.path``); when it ends without error each replaces the file or folder
-    of its name in ``out`` and the ``stale`` outputs of an earlier run are removed
-    (:func:`remove_stale_outputs`). An error or an interrupt inside the block (a full disk,
-    Ctrl-C while the report renders) leaves ``out`` as it was, never the new run's files
-    beside the old run's. Call after :func:`prepare_output_dir` has checked the names.
+    ``out`` (``staged.path``); when it ends without error they replace the files or folders
+    of their names in ``out`` together (:func:`_commit`) and the ``stale`` outputs of an
+    earlier run are removed (:func:`remove_stale_outputs`). An error or an interrupt (a full
+    disk, Ctrl-C while the report renders, a name taken by a folder) leaves ``out`` as it
+    was, never the new run's files beside the old run's; an ``OSError`` names the file in
+    ``out``, not its hidden copy. Call after :func:`prepare_output_dir` checked the names.
     """
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    remove_leftover_temps(out, "run")
+    for name in ("run", "run-old"):
+        remove_leftover_temps(out, name)
     stage = temp_folder_name(out, "run")
     stage.mkdir()
     staged = StagedOutputs(stage)
     try:
-        try:
-            yield staged
-        except OSError as exc:  # name the run's folder, not the hidden one
-            raise OSError(exc.errno, exc.strerror or str(exc), str(out)) from exc
-        for item in sorted(stage.iterdir(), key=lambda p: p.name):
-            if item.is_dir() and not item.is_symlink():
-                replace_folder(item, out / item.name)
-            else:
-                os.replace(item, out / item.name)
+        yield staged
+        _commit(stage, out)
         staged.removed = remove_stale_outputs(out, stale)
+    except OSError as exc:
+        renamed = _in_out(exc, stage, out)
+        if renamed is exc:
+            raise
+        raise renamed from exc
     finally:
         shutil.rmtree(stage, ignore_errors=True)

@@ -167,6 +167,7 @@ class MembershipEstimator(BaseEstimator):
         self.real_ = R
         self.labels_ = y
         self._row_keys = row_keys
+        self._fitted_with = self._fixed_params()
         self._contexts: dict = {}
         self._decisions: dict = {}
         self._latest: str | None = None
@@ -194,8 +195,13 @@ class MembershipEstimator(BaseEstimator):
         return self._scores(ctx, head, rows)
 
     def predict(self, real) -> np.ndarray:
-        """(N,) int64 labels of real images (N, H, W) uint8: 1 = used, 0 = not used (from
-        the scores of :meth:`score_samples`, with the same dependence on the batch)."""
+        """(N,) int64 labels of real images (N, H, W) uint8: 1 = used, 0 = not used.
+
+        Labels depend on the images labelled together for every method, transductive or
+        not: with ``prior`` that share of *this call's* images is labelled used, and the
+        labelled threshold is placed in the widest gap between the scores of the pool's
+        unlabelled images. Label every test image in one call, as the command line does.
+        """
         ctx, rows, key = self._context_for(real)
         head, threshold = self._decision(ctx, key)
         return self._decide(ctx, head, threshold, rows, self._scores(ctx, head, rows))
@@ -256,8 +262,25 @@ class MembershipEstimator(BaseEstimator):
         pool = np.concatenate([labelled, np.stack(extra)]) if extra else labelled
         return pool, rows
 
-    def _context_for(self, real) -> tuple[Any, np.ndarray, str]:
+    #: parameters that may change after fit (they act at decision time or not on results)
+    _AFTER_FIT = frozenset({"prior", "metric", "cache", "quiet", "n_jobs"})
+
+    def _fixed_params(self) -> dict[str, str]:
+        return {k: repr(v) for k, v in self.get_params(deep=False).items()
+                if k not in self._AFTER_FIT}
+
+    def _check_fitted(self) -> None:
+        """Fitted, and with the parameters it was fitted with (but ``_AFTER_FIT``)."""
         check_is_fitted(self, "labels_")
+        now = self._fixed_params()
+        changed = sorted(k for k in now if now[k] != self._fitted_with.get(k))
+        if changed:
+            raise SynthprintError(
+                f"{type(self).__name__}: {', '.join(changed)} changed after fit; call fit "
+                f"again (only {', '.join(sorted(self._AFTER_FIT))} may change after fit)")
+
+    def _context_for(self, real) -> tuple[Any, np.ndarray, str]:
+        self._check_fitted()
         pool, rows = self._pool(real)
         key = content_hash(pool)
         if key not in self._contexts:
@@ -268,13 +291,13 @@ class MembershipEstimator(BaseEstimator):
         return self._contexts[key], rows, key
 
     def _latest_decision(self) -> tuple[Any, float | None]:
-        check_is_fitted(self, "labels_")
+        self._check_fitted()
         if self._latest is None:
             self._context_for(None)
         return self._decision(self._contexts[self._latest], self._latest)
 
     def _decision(self, ctx: Any, key: str) -> tuple[Any, float | None]:
-        # the decision depends on prior and metric too, which set_params may change after fit
+        # the decision depends on prior and metric too, which may change after fit
         self._check_params()
         decision_key = (key, getattr(self, "prior", None), getattr(self, "metric", "kappa"))
         if decision_key not in self._decisions:
