@@ -111,3 +111,36 @@ def test_staged_outputs_keep_an_inputs_error_and_out_may_not_be_a_dangling_link(
     (tmp_path / "link").symlink_to(tmp_path / "nowhere")
     with pytest.raises(SynthprintError, match="link to a folder that does not exist"):
         prepare_output_dir(tmp_path / "link", ["run.csv"])
+
+
+def test_when_putting_the_earlier_run_back_fails_its_files_are_kept_and_named(tmp_path,
+                                                                            monkeypatch):
+    from pathlib import Path
+
+    from synthprint.errors import SynthprintError
+    from synthprint.io import prepare_output_dir, staged_outputs
+
+    out = tmp_path / "out"
+    out.mkdir()
+    for name in ("a.csv", "b.csv"):
+        (out / name).write_text("earlier")
+    rename = Path.rename
+
+    def failing(self, target):
+        target = Path(target)
+        if target.parent == out and (target.name == "b.csv" or ".run-old." in str(self)):
+            raise OSError(28, "No space left on device", str(self))  # and the restore fails
+        return rename(self, target)
+
+    monkeypatch.setattr(Path, "rename", failing)
+    with pytest.raises(SynthprintError, match="putting the earlier run's back failed") as e:
+        with staged_outputs(out) as staged:
+            for name in ("a.csv", "b.csv"):
+                (staged.path / name).write_text("new")
+    monkeypatch.setattr(Path, "rename", rename)
+    aside = [p for p in out.iterdir() if p.name.startswith(".run-old.")]
+    assert len(aside) == 1 and str(aside[0]) in str(e.value)
+    assert {p.name: p.read_text() for p in aside[0].iterdir()} == {"a.csv": "earlier",
+                                                                    "b.csv": "earlier"}
+    with pytest.raises(SynthprintError, match="move them back"):   # the next run says so
+        prepare_output_dir(out, ["a.csv"], force=True)

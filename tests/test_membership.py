@@ -419,6 +419,7 @@ def test_parameters_other_than_the_decisions_cannot_change_after_fit(small):
         est.predict(test)
     est.fit(gen, real, y).predict(test)
     est.set_params(quiet=False, metric="f1").predict(test)    # these may change
+    est.set_params(random_state=np.int64(3)).predict(test)     # the same value
 
 
 def test_a_prior_set_after_fit_takes_effect(small):
@@ -513,6 +514,16 @@ def test_cli_force_removes_what_another_command_left_and_nothing_else(tmp_path):
     assert forced.exit_code == 0 and not (other / "cv.md").exists()
     assert "removed the earlier run's cv.md" in " ".join(forced.output.split())
     assert (other / "filtered").exists()    # not an attribute run's output: left alone
+
+
+@pytest.mark.parametrize("record", ['{"kind": ["audit"]}', '{"kind": {}}', "[" * 100_000,
+                                    "\udcff not json"])
+def test_an_odd_record_json_is_not_taken_for_an_earlier_run(tmp_path, record):
+    from synthprint.cli._common import plan_outputs
+
+    (tmp_path / "record.json").write_text(record, errors="surrogateescape")
+    assert plan_outputs("membership", {"report.html": False}, tmp_path) == (
+        ["scores.csv", "run.csv", "submission.zip", "record.json"], ["report.html"])
 
 
 def test_one_image_cannot_be_both_used_and_not_used(small):

@@ -118,6 +118,7 @@ def prepare_output_dir(out: str | Path, names: Iterable[str], *, force: bool = F
                 raise SynthprintError(f"{out}: {parent} is a file, so --out cannot be made there")
             break
     check_outside_data(out, inputs, "--out")
+    check_no_interrupted_commit(out)
     for file in input_files:
         if file is not None and out.resolve() == Path(file).resolve().parent:
             raise SynthprintError(f"{out}: holds the input {file}; this run's files would be "
@@ -213,28 +214,65 @@ def _in_out(exc: OSError, stage: Path, out: Path) -> OSError:
 
 def _commit(stage: Path, out: Path) -> None:
     """Move every entry of ``stage`` into ``out``, replacing the entries of the same names
-    as one set: the old ones are moved aside first and, if any move fails, every new entry
-    is taken out again and the old ones put back before the error is raised."""
+    as one set: the old ones are moved aside first, and if anything fails (or is
+    interrupted) every step is undone (:func:`_roll_back`) before the error is raised."""
     aside = temp_folder_name(out, "run-old")
     aside.mkdir()
-    moved_aside: list[str] = []
-    placed: list[str] = []
+    names = sorted(p.name for p in stage.iterdir())
     try:
-        for item in sorted(stage.iterdir(), key=lambda p: p.name):
-            target = out / item.name
+        for name in names:
+            target = out / name
             if target.exists() or target.is_symlink():
-                target.rename(aside / item.name)
-                moved_aside.append(item.name)
-            item.rename(target)
-            placed.append(item.name)
+                target.rename(aside / name)
+            (stage / name).rename(target)
     except BaseException:
-        for name in placed:
-            _remove(out / name)
-        for name in moved_aside:
-            (aside / name).rename(out / name)
+        left = _roll_back(names, stage, aside, out)
+        if left:
+            raise SynthprintError(
+                f"{out}: the run failed while replacing its files, and putting the earlier "
+                f"run's back failed too ({left[0]}); they are in {aside}: move them back "
+                "into the folder") from None
         raise
-    finally:
+    shutil.rmtree(aside)
+
+
+def _exists(path: Path) -> bool:
+    return path.exists() or path.is_symlink()
+
+
+def _roll_back(names: list[str], stage: Path, aside: Path, out: Path) -> list[str]:
+    """Undo a partial :func:`_commit`, reading what was done from the folders themselves:
+    an entry gone from ``stage`` is in ``out`` and is removed; an entry in ``aside`` goes
+    back to ``out``. Every step is tried; returns what failed (then ``aside`` is kept)."""
+    failed: list[str] = []
+    for name in names:
+        try:
+            if not _exists(stage / name):
+                _remove(out / name)
+            if _exists(aside / name):
+                (aside / name).rename(out / name)
+        except OSError as exc:
+            failed.append(f"{name}: {exc.strerror or exc}")
+    if not failed:
         shutil.rmtree(aside, ignore_errors=True)
+    return failed
+
+
+def check_no_interrupted_commit(out: Path) -> None:
+    """Raise when ``out`` holds a non-empty ``.run-old.<hex>.tmp`` folder: a run was killed
+    while replacing its files, and the earlier run's files are still there (an empty one is
+    removed)."""
+    if not out.is_dir():
+        return
+    ours = re.compile(r"\.run-old\.[0-9a-f]{12}\.tmp")
+    for left in sorted(out.iterdir()):
+        if ours.fullmatch(left.name) and left.is_dir() and not left.is_symlink():
+            if any(left.iterdir()):
+                raise SynthprintError(
+                    f"{left}: holds an earlier run's files, left when a run was stopped while "
+                    f"replacing them; move them back into {out} (or delete {left}) and run "
+                    "again")
+            left.rmdir()
 
 
 @contextmanager
@@ -249,8 +287,8 @@ def staged_outputs(out: str | Path, *, stale: Iterable[str] = ()) -> Iterator[St
     """
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    for name in ("run", "run-old"):
-        remove_leftover_temps(out, name)
+    check_no_interrupted_commit(out)
+    remove_leftover_temps(out, "run")
     stage = temp_folder_name(out, "run")
     stage.mkdir()
     staged = StagedOutputs(stage)

@@ -22,6 +22,7 @@ out.
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import numpy as np
@@ -64,6 +65,14 @@ def best_competitor(similarities: np.ndarray) -> np.ndarray:
         return np.full_like(S, -np.inf)
     top = -np.partition(-S, 1, axis=0)[:2]
     return np.where(S >= top[0][None, :], top[1][None, :], top[0][None, :])
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Parameter values equal (``0`` and ``np.int64(0)`` are; arrays by their elements)."""
+    try:
+        return bool(np.array_equal(a, b)) if isinstance(a, np.ndarray) else bool(a == b)
+    except (TypeError, ValueError):
+        return repr(a) == repr(b)
 
 
 class MembershipEstimator(BaseEstimator):
@@ -265,15 +274,15 @@ class MembershipEstimator(BaseEstimator):
     #: parameters that may change after fit (they act at decision time or not on results)
     _AFTER_FIT = frozenset({"prior", "metric", "cache", "quiet", "n_jobs"})
 
-    def _fixed_params(self) -> dict[str, str]:
-        return {k: repr(v) for k, v in self.get_params(deep=False).items()
-                if k not in self._AFTER_FIT}
+    def _fixed_params(self) -> dict[str, Any]:
+        return copy.deepcopy({k: v for k, v in self.get_params(deep=False).items()
+                              if k not in self._AFTER_FIT})
 
     def _check_fitted(self) -> None:
         """Fitted, and with the parameters it was fitted with (but ``_AFTER_FIT``)."""
         check_is_fitted(self, "labels_")
-        now = self._fixed_params()
-        changed = sorted(k for k in now if now[k] != self._fitted_with.get(k))
+        now, then = self._fixed_params(), self._fitted_with
+        changed = sorted(k for k in now if k not in then or not _same(now[k], then[k]))
         if changed:
             raise SynthprintError(
                 f"{type(self).__name__}: {', '.join(changed)} changed after fit; call fit "
