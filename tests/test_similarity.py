@@ -295,6 +295,13 @@ def test_pruned_search_finds_noisy_copies(ct):
         topk(A, B, 1, candidates=5, candidate_data=(emb(A[:3]), emb(B)))
 
 
+def test_metrics_say_what_they_are():
+    from synthprint.features.metrics import get_metric
+
+    assert repr(get_metric("l2", 2)) == "L2Metric('l2', level=2)"
+    assert repr(get_metric("ssim")).startswith("SSIMMetric('ssim', level=0, ")
+
+
 def test_user_errors_are_synthprint_errors(ct):
     with pytest.raises(SynthprintError, match="unknown metric"):
         pairwise(ct[:1], ct[:1], "psnr")

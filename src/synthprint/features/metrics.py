@@ -53,6 +53,10 @@ class Metric:
     pair_cost: float = 1e-5
     params: dict
 
+    def __repr__(self) -> str:
+        params = ", ".join(f"{k}={v!r}" for k, v in getattr(self, "params", {}).items())
+        return f"{type(self).__name__}({self.name!r}{', ' if params else ''}{params})"
+
     def prepare(self, X: np.ndarray) -> np.ndarray:
         raise NotImplementedError
 
