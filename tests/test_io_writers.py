@@ -73,10 +73,11 @@ def test_staged_outputs_replace_as_a_set_and_clear_a_killed_runs_leftovers(tmp_p
                                                       "folder"]
 
 
-def test_a_failure_while_moving_into_place_puts_the_earlier_run_back(tmp_path, monkeypatch):
+def _earlier_run(tmp_path, monkeypatch, fails):
+    """``tmp_path/out`` holding an earlier run's a.csv and b.csv, with ``Path.rename`` failing
+    (no space left) for the moves ``fails(source, target)`` picks; returns the folder and
+    the real ``rename``."""
     from pathlib import Path
-
-    from synthprint.io import staged_outputs
 
     out = tmp_path / "out"
     out.mkdir()
@@ -85,11 +86,18 @@ def test_a_failure_while_moving_into_place_puts_the_earlier_run_back(tmp_path, m
     rename = Path.rename
 
     def failing(self, target):
-        if Path(target).name == "c.csv" and Path(target).parent == out:
+        if Path(target).parent == out and fails(Path(self), Path(target)):
             raise OSError(28, "No space left on device", str(self))
         return rename(self, target)
 
     monkeypatch.setattr(Path, "rename", failing)
+    return out, rename
+
+
+def test_a_failure_while_moving_into_place_puts_the_earlier_run_back(tmp_path, monkeypatch):
+    from synthprint.io import staged_outputs
+
+    out, _ = _earlier_run(tmp_path, monkeypatch, lambda source, target: target.name == "c.csv")
     with pytest.raises(OSError, match="No space left") as caught:
         with staged_outputs(out) as staged:
             for name in ("a.csv", "b.csv", "c.csv"):
@@ -120,19 +128,9 @@ def test_when_putting_the_earlier_run_back_fails_its_files_are_kept_and_named(tm
     from synthprint.errors import SynthprintError
     from synthprint.io import prepare_output_dir, staged_outputs
 
-    out = tmp_path / "out"
-    out.mkdir()
-    for name in ("a.csv", "b.csv"):
-        (out / name).write_text("earlier")
-    rename = Path.rename
-
-    def failing(self, target):
-        target = Path(target)
-        if target.parent == out and (target.name == "b.csv" or ".run-old." in str(self)):
-            raise OSError(28, "No space left on device", str(self))  # and the restore fails
-        return rename(self, target)
-
-    monkeypatch.setattr(Path, "rename", failing)
+    out, rename = _earlier_run(   # b.csv cannot move in, and no old file can move back
+        tmp_path, monkeypatch,
+        lambda source, target: target.name == "b.csv" or ".run-old." in str(source))
     with pytest.raises(SynthprintError, match="putting the earlier run's back failed") as e:
         with staged_outputs(out) as staged:
             for name in ("a.csv", "b.csv"):
