@@ -186,10 +186,16 @@ def temp_folder_name(parent: Path, name: str) -> Path:
 def remove_leftover_temps(parent: Path, name: str) -> None:
     """Remove the folders :func:`temp_folder_name` gave for ``name`` in ``parent`` that a
     killed run left behind (the match is exact: ``.NAME.v2.<hex>.tmp`` is not one)."""
+    for left in _temp_folders(parent, name):
+        shutil.rmtree(left)
+
+
+def _temp_folders(parent: Path, name: str) -> list[Path]:
+    """The folders (not links) in ``parent`` named as :func:`temp_folder_name` names them
+    for ``name``, exactly (``.NAME.v2.<hex>.tmp`` is not one), in name order."""
     ours = re.compile(rf"\.{re.escape(name)}\.[0-9a-f]{{12}}\.tmp")
-    for left in parent.iterdir():
-        if ours.fullmatch(left.name) and left.is_dir() and not left.is_symlink():
-            shutil.rmtree(left)
+    return [p for p in sorted(parent.iterdir())
+            if ours.fullmatch(p.name) and p.is_dir() and not p.is_symlink()]
 
 
 @dataclass
@@ -264,15 +270,12 @@ def check_no_interrupted_commit(out: Path) -> None:
     removed)."""
     if not out.is_dir():
         return
-    ours = re.compile(r"\.run-old\.[0-9a-f]{12}\.tmp")
-    for left in sorted(out.iterdir()):
-        if ours.fullmatch(left.name) and left.is_dir() and not left.is_symlink():
-            if any(left.iterdir()):
-                raise SynthprintError(
-                    f"{left}: holds an earlier run's files, left when a run was stopped while "
-                    f"replacing them; move them back into {out} (or delete {left}) and run "
-                    "again")
-            left.rmdir()
+    for left in _temp_folders(out, "run-old"):
+        if any(left.iterdir()):
+            raise SynthprintError(
+                f"{left}: holds an earlier run's files, left when a run was stopped while "
+                f"replacing them; move them back into {out} (or delete {left}) and run again")
+        left.rmdir()
 
 
 @contextmanager
