@@ -260,11 +260,9 @@ def test_cli_audit_rerun_with_force_replaces_every_earlier_output(audit_folders,
     assert len(list((out / "filtered").iterdir())) == 7
     assert " ".join(first.output.split()).count("dropped.csv") == 1
     assert runner.invoke(app, args).exit_code == 2              # earlier outputs: no --force
-    (tmp_path / "mine" / "filtered").mkdir(parents=True)          # one this run would remove
-    refused = runner.invoke(app, args_for(tmp_path / "mine"))
-    assert refused.exit_code == 2
-    assert "filtered: an earlier run's output, which this run does not write; pass --force " \
-        "to remove it" in " ".join(refused.output.split())
+    (tmp_path / "mine" / "filtered").mkdir(parents=True)    # the user's, no synthprint run's
+    mine = runner.invoke(app, [*args_for(tmp_path / "mine"), "--force"])
+    assert mine.exit_code == 0 and (tmp_path / "mine" / "filtered").exists()
     # auditing the filtered set into the same folder would remove its own input
     own = runner.invoke(app, [*args_for(out, out / "filtered"), "--force"])
     assert own.exit_code == 2 and "is this run's input" in " ".join(own.output.split())

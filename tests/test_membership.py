@@ -221,11 +221,6 @@ def test_cli_force_leaves_no_earlier_output_beside_the_new_ones(tmp_path):
     nn = ("--method", "nearest-neighbour")
     assert runner.invoke(app, _args(out, None, *nn, "--report")).exit_code == 0
     assert (out / "report.html").exists()
-    (tmp_path / "other").mkdir()
-    (tmp_path / "other" / "report.html").write_text("an earlier run's")
-    refused = runner.invoke(app, _args(tmp_path / "other", None, *nn))
-    assert refused.exit_code == 2
-    assert "report.html: an earlier run's output" in " ".join(refused.output.split())
     forced = runner.invoke(app, _args(out, None, *nn, "--force"))
     assert forced.exit_code == 0, forced.output
     assert not (out / "report.html").exists()
@@ -503,8 +498,10 @@ def test_cli_force_removes_what_another_command_left_and_nothing_else(tmp_path):
     out.mkdir()
     (out / "cv.md").write_text("the user's own notes")          # no synthprint run here
     (out / "filtered").mkdir()
+    (out / "report.html").write_text("the user's own page")
     mine = runner.invoke(app, _args(out, None, "--method", "nearest-neighbour", "--force"))
     assert mine.exit_code == 0 and (out / "cv.md").exists() and (out / "filtered").exists()
+    assert (out / "report.html").read_text() == "the user's own page"
     other = tmp_path / "other"                                       # an attribute run's
     other.mkdir()
     (other / "cv.md").write_text("its cross-validation")
@@ -523,7 +520,9 @@ def test_an_odd_record_json_is_not_taken_for_an_earlier_run(tmp_path, record):
 
     (tmp_path / "record.json").write_text(record, errors="surrogateescape")
     assert plan_outputs("membership", {"report.html": False}, tmp_path) == (
-        ["scores.csv", "run.csv", "submission.zip", "record.json"], ["report.html"])
+        ["scores.csv", "run.csv", "submission.zip", "record.json"], [])
+    (tmp_path / "record.json").write_text('{"kind": "membership"}')   # a real record
+    assert plan_outputs("membership", {"report.html": False}, tmp_path)[1] == ["report.html"]
 
 
 def test_one_image_cannot_be_both_used_and_not_used(small):

@@ -138,9 +138,9 @@ def plan_outputs(kind: str, wanted: Mapping[str, bool], out: Path
                  ) -> tuple[list[str], list[str]]:
     """(the outputs this ``kind`` of run writes in ``out``, the earlier run's outputs that
     it does not write): its :data:`COMMAND_OUTPUTS`, with the optional ones that are
-    ``wanted`` ({name: bool}). The earlier run's are this kind's optional outputs and, when
-    ``out`` holds a synthprint record.json, every output of that record's kind; when they
-    exist they block an unforced run and a forced one removes them (see
+    ``wanted`` ({name: bool}). The earlier run's are, when ``out`` holds a synthprint
+    record.json, every output of that record's kind (none without one); when they exist
+    they block an unforced run and a forced one removes them (see
     :func:`~synthprint.io.prepare_output_dir`), so an --out always describes one run, and
     a file of the same name that no synthprint run wrote is never removed."""
     always, optional = COMMAND_OUTPUTS[kind]
@@ -148,8 +148,7 @@ def plan_outputs(kind: str, wanted: Mapping[str, bool], out: Path
         raise ValueError(f"{kind}: say which of {optional} are wanted, got {set(wanted)}")
     outputs = [*always, *(n for n in optional if wanted[n])]
     earlier = _earlier_kind(Path(out))
-    theirs = {*optional, *(n for part in COMMAND_OUTPUTS[earlier] for n in part)} \
-        if earlier else set(optional)
+    theirs = {n for part in COMMAND_OUTPUTS[earlier] for n in part} if earlier else set()
     every = dict.fromkeys(n for a, o in COMMAND_OUTPUTS.values() for n in (*a, *o))
     return outputs, [n for n in every if n in theirs and n not in outputs]
 
