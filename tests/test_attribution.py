@@ -407,3 +407,39 @@ def test_cli_lists_methods_and_rejects_bad_input(tmp_path):
                                   str(demo / "test"), "--out", str(tmp_path / "z"), "-q"])
     assert swapped.exit_code == 2 and "--train must hold" in swapped.output
     assert not (tmp_path / "z" / "run.csv").exists()
+
+
+def test_cli_refuses_subsets_it_cannot_fit_or_write_before_any_work(tmp_path):
+    import shutil
+
+    d = demo_path("attribution")
+
+    def run(train, *extra):
+        return runner.invoke(app, ["attribute", "--train", str(train), "--test",
+                                   str(d / "test"), "--out", str(tmp_path / "o"), "-q",
+                                   *extra])
+
+    small = tmp_path / "small"
+    shutil.copytree(d / "train", small)
+    for extra_image in sorted((small / "generated" / "t3").glob("*.png"))[2:]:
+        extra_image.unlink()
+    said = " ".join(run(small).output.split())
+    assert f"{small / 'generated' / 't3'}: holds 2 generated image(s); 5-fold " \
+        "cross-validation needs at least 5 a subset; pass --folds 2 or fewer" in said
+    no_cv = run(small, "--folds", "0")       # too few for the default method's inner CV
+    assert no_cv.exit_code == 2 and "internal error" not in no_cv.output
+    assert "ensemble could not be fitted on these images" in " ".join(no_cv.output.split())
+    assert run(small, "--folds", "1").exit_code == 2
+    ten = tmp_path / "ten"
+    shutil.copytree(d / "train", ten)
+    for kind in ("generated", "real"):
+        (ten / kind / "t5").rename(ten / kind / "t10")
+    said = " ".join(run(ten).output.split())
+    assert f"{ten / 'generated' / 't10'}: subset 10, but run files label subsets 1 to 5" in said
+    assert not (tmp_path / "o").exists()
+    four = tmp_path / "four"
+    shutil.copytree(d / "train", four)
+    for kind in ("generated", "real"):
+        shutil.rmtree(four / kind / "t5")
+    said = " ".join(run(four, "--folds", "0", "--method", "nearest").output.split())
+    assert "no subset t5; every test image will be labelled t1, t2, t3, t4" in said

@@ -273,3 +273,17 @@ def test_cli_audit_rerun_with_force_replaces_every_earlier_output(audit_folders,
     assert "removed the earlier run's filtered, dropped.csv" in " ".join(again.output.split())
     inside = runner.invoke(app, args_for(audit_folders / "train" / "out"))
     assert inside.exit_code == 2 and "is inside the input folder" in inside.output
+
+
+@pytest.mark.parametrize("spec, said", [("", "--attacks names no attack"),
+                                        ("default,all", "unknown attack 'default'")])
+def test_cli_audit_names_a_bad_attack_list(audit_folders, tmp_path, spec, said):
+    from typer.testing import CliRunner
+
+    from synthprint.cli import app
+
+    result = CliRunner().invoke(app, [
+        "audit", "--train", str(audit_folders / "train"), "--holdout",
+        str(audit_folders / "holdout"), "--synthetic", str(audit_folders / "synthetic"),
+        "--out", str(tmp_path / "o"), "--attacks", spec, "-q"])
+    assert result.exit_code == 2 and said in " ".join(result.output.split())

@@ -63,6 +63,9 @@ def test_load_record_errors(tmp_path):
         (tmp_path / "record.json").write_text(text)
         with pytest.raises(SynthprintError, match="not a synthprint run record.*rerun"):
             load_record(tmp_path)
+    (tmp_path / "record.json").write_text('{"kind": "audit"}')
+    with pytest.raises(SynthprintError, match="an audit run record without command, inputs"):
+        load_record(tmp_path)
     (tmp_path / "record.json").write_bytes(b"\xff\xfe{")
     with pytest.raises(SynthprintError, match="not valid JSON"):
         load_record(tmp_path)

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 import typer
 
 from synthprint._defaults import ATTRIBUTION_METHOD
-from synthprint.cli._app import command, console
+from synthprint.cli._app import command, console, say
 from synthprint.cli._common import (
     FORCE_HELP,
     SEED_LIMITS,
@@ -29,6 +30,7 @@ from synthprint.io import (
     read_labels_csv,
     staged_outputs,
 )
+from synthprint.io.submission import TASK_LABELS
 from synthprint.io.writers import atomic_write_text
 
 
@@ -40,6 +42,47 @@ def _check_torch(method: str) -> None:
         from synthprint.attribution.cnn import import_torch
 
         import_torch()
+
+
+def _check_subsets(data, train: Path, folds: int) -> None:
+    """Before any work: subset numbers a run file can hold, every subset of the challenge
+    present (a warning), and enough generated images in each to fit and cross-validate."""
+    gi = data.indices(Role.GENERATED_SUBSET)
+    numbers, counts = np.unique(data.labels[gi], return_counts=True)
+    folder = {f.label: f.path for f in data.layout.folders if f.role is Role.GENERATED_SUBSET}
+    allowed = TASK_LABELS["attribution"]
+    for k in numbers:
+        if k not in allowed:
+            raise SynthprintError(
+                f"{folder[k]}: subset {k}, but run files label subsets "
+                f"{allowed[0]} to {allowed[-1]} (t1..t5): rename the subset folders")
+    need = max(2, folds)
+    for k, n in zip(numbers, counts):
+        if n < need:
+            fix = (f"; pass --folds {n} or fewer (or --folds 0)" if n >= 2 else
+                   ": add images to it")
+            raise SynthprintError(
+                f"{folder[k]}: holds {n} generated image(s); "
+                + ("fitting needs at least 2 a subset" if n < 2 else
+                   f"{folds}-fold cross-validation needs at least {folds} a subset") + fix)
+    absent = [f"t{k}" for k in allowed if k not in numbers]
+    if absent:
+        say(f"{train}: no subset {', '.join(absent)}; every test image will be labelled "
+            f"{', '.join(f't{k}' for k in numbers)}")
+
+
+@contextmanager
+def _fitting(method: str, train: Path):
+    """A method that cannot be fitted on these images (too few a subset for its inner
+    cross-validation, say) is a problem with the data: one line, not a bug report."""
+    try:
+        yield
+    except SynthprintError:
+        raise
+    except ValueError as exc:
+        raise SynthprintError(f"{train}: {method} could not be fitted on these images ({exc});"
+                              " add generated images to the small subsets, or pass fewer "
+                              "--folds (or --folds 0)") from None
 
 
 def scores_csv(names: list[str], classes: np.ndarray, proba: np.ndarray,
@@ -89,12 +132,15 @@ def attribute(
                if v is None]
     if missing:
         raise SynthprintError(f"missing {', '.join(missing)}; see synthprint attribute --help")
+    if cv_folds == 1:
+        raise SynthprintError("--folds must be 0 (no cross-validation) or at least 2")
     _check_torch(method)
     outputs, stale = plan_outputs("attribution", {"report.html": report}, out)
     prepare_output_dir(out, outputs, force=force, stale=stale, inputs=(train, test),
                        input_files=(truth,))
 
     train_data = load_split_for(train, "attribution-train", resize=resize, quiet=quiet)
+    _check_subsets(train_data, train, cv_folds)
     test_data = load_split_for(test, "attribution-test", resize=resize, quiet=quiet)
     check_run_names(test_data.names, 2025, test)
     gi = train_data.indices(Role.GENERATED_SUBSET)
@@ -118,8 +164,9 @@ def attribute(
             proba = est.predict_proba(generated[te])
             return est.classes_[proba.argmax(axis=1)], proba
 
-        cv = cross_validate(fit_predict, subsets, task="multiclass", n_splits=cv_folds,
-                            n_repeats=1, seed=seed, quiet=quiet)
+        with _fitting(method, train):
+            cv = cross_validate(fit_predict, subsets, task="multiclass", n_splits=cv_folds,
+                                n_repeats=1, seed=seed, quiet=quiet)
         title = (f"train cross-validation of {method}: {cv.n_splits}-fold stratified, "
                  f"seed {seed}, {len(subsets)} labelled generated images")
         console.print(cv.to_rich(title=title))
@@ -131,7 +178,8 @@ def attribute(
 
     t0 = time.perf_counter()
     est = make_method(method, seed=seed, verbose=verbose)
-    est.fit(generated, subsets, real, real_subsets, **extra)
+    with _fitting(method, train):
+        est.fit(generated, subsets, real, real_subsets, **extra)
     fit_s = time.perf_counter() - t0
     t0 = time.perf_counter()
     proba = est.predict_proba(test_images)

@@ -39,9 +39,10 @@ def _attack_names(spec: str) -> list[str]:
         return list(METHODS)
     names = [s.strip() for s in spec.split(",") if s.strip()]
     unknown = [n for n in names if n not in METHODS]
-    if unknown:
-        raise SynthprintError(f"unknown attack {unknown[0]!r}; choose from "
-                              f"{', '.join(METHODS)} (or 'default', 'all')")
+    if unknown or not names:
+        what = f"unknown attack {unknown[0]!r}" if unknown else "--attacks names no attack"
+        raise SynthprintError(f"{what}; give a comma-separated list of {', '.join(METHODS)}, "
+                              "or 'default' or 'all' alone")
     return names
 
 

@@ -92,8 +92,14 @@ def load_record(out: str | Path) -> dict[str, Any]:
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise SynthprintError(f"{path}: not valid JSON ({exc}); rerun the command") from None
     kind = record.get("kind") if isinstance(record, dict) else None
-    if kind not in KINDS:
+    if not isinstance(kind, str) or kind not in KINDS:
         raise SynthprintError(f"{path}: not a synthprint run record (its kind is {kind!r}, "
                               f"expected one of {', '.join(KINDS)}); rerun the command that "
                               "wrote this folder")
+    lacking = [k for k in ("command", "inputs", "settings") if not isinstance(record.get(k),
+                                                                              (str, dict))]
+    if lacking:
+        article = "an" if kind[0] in "aeiou" else "a"
+        raise SynthprintError(f"{path}: {article} {kind} run record without "
+                              f"{', '.join(lacking)}; rerun the command that wrote this folder")
     return record
