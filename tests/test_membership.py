@@ -506,7 +506,8 @@ def test_cli_force_removes_what_another_command_left_and_nothing_else(tmp_path):
     other.mkdir()
     (other / "cv.md").write_text("its cross-validation")
     (other / "filtered").mkdir()
-    (other / "record.json").write_text('{"kind": "attribution"}')
+    (other / "record.json").write_text('{"kind": "attribution", "command": "synthprint '
+                                       'attribute", "inputs": {}, "settings": {}}')
     forced = runner.invoke(app, _args(other, None, "--method", "nearest-neighbour", "--force"))
     assert forced.exit_code == 0 and not (other / "cv.md").exists()
     assert "removed the earlier run's cv.md" in " ".join(forced.output.split())
@@ -521,7 +522,9 @@ def test_an_odd_record_json_is_not_taken_for_an_earlier_run(tmp_path, record):
     (tmp_path / "record.json").write_text(record, errors="surrogateescape")
     assert plan_outputs("membership", {"report.html": False}, tmp_path) == (
         ["scores.csv", "run.csv", "submission.zip", "record.json"], [])
-    (tmp_path / "record.json").write_text('{"kind": "membership"}')   # a real record
+    (tmp_path / "record.json").write_text(                            # a real record
+        '{"kind": "membership", "command": "synthprint membership", "inputs": {}, '
+        '"settings": {}}')
     assert plan_outputs("membership", {"report.html": False}, tmp_path)[1] == ["report.html"]
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -116,22 +115,15 @@ COMMAND_OUTPUTS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 }
 
 
-#: A record.json larger than this is not read to learn an earlier run's kind.
-MAX_RECORD_BYTES = 256 * 2**20
-
-
 def _earlier_kind(out: Path) -> str | None:
     """The kind of the synthprint run whose record.json is in ``out``; None when there is
-    none (or it is not a synthprint run record)."""
-    path = out / "record.json"
+    none (or it is not a synthprint run record: :func:`~synthprint.report.load_record`)."""
+    from synthprint.report.record import load_record
+
     try:
-        if not path.is_file() or path.stat().st_size > MAX_RECORD_BYTES:
-            return None
-        record = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError, RecursionError):
+        return load_record(out)["kind"]
+    except SynthprintError:
         return None
-    kind = record.get("kind") if isinstance(record, dict) else None
-    return kind if isinstance(kind, str) and kind in COMMAND_OUTPUTS else None
 
 
 def plan_outputs(kind: str, wanted: Mapping[str, bool], out: Path

@@ -35,6 +35,7 @@ from synthprint.io.layouts import (
     detect_layout,
     natural_key,
 )
+from synthprint.io.tables import csv_members
 from synthprint.io.writers import atomic_write_bytes, check_can_write
 
 EDITIONS = (2023, 2025)
@@ -276,7 +277,7 @@ def read_run_bytes(path: str | Path) -> tuple[bytes, str]:
                 return zf.read(RUN_MEMBER), f"{path}:{RUN_MEMBER}"
     except (zipfile.BadZipFile, OSError) as exc:
         raise SynthprintError(f"{path}: cannot read the zip ({exc}); zip run.csv again") from None
-    csvs = [n for n in names if n.lower().endswith(".csv") and "__MACOSX" not in n]
+    csvs = csv_members(names)
     if csvs:
         hint = (f"it holds {csvs[0]}; put the file itself at the zip's root under the name "
                 f"{RUN_MEMBER} (zip the file, not its folder)")

@@ -13,6 +13,11 @@ from synthprint.errors import SynthprintError
 from synthprint.io.layouts import check_file
 
 
+def csv_members(names: Sequence[str]) -> list[str]:
+    """The CSV files among a zip's member ``names`` (macOS resource forks left out)."""
+    return [n for n in names if n.lower().endswith(".csv") and "__MACOSX" not in n]
+
+
 def decode_table(data: bytes, source: str | Path) -> str:
     """The text of a CSV file's bytes ``data`` (read from ``source``, named in the errors):
     UTF-8, a leading byte-order mark dropped. Raises :class:`SynthprintError` for a zip (the
@@ -20,8 +25,7 @@ def decode_table(data: bytes, source: str | Path) -> str:
     if data[:4] in (b"PK\x03\x04", b"PK\x05\x06"):
         try:
             with zipfile.ZipFile(io.BytesIO(data)) as zf:
-                csvs = [n for n in zf.namelist() if n.lower().endswith(".csv")
-                        and "__MACOSX" not in n]
+                csvs = csv_members(zf.namelist())
         except (zipfile.BadZipFile, OSError):
             csvs = []
         inside = f" ({', '.join(csvs[:3])})" if csvs else ""

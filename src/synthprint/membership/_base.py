@@ -225,7 +225,6 @@ class MembershipEstimator(BaseEstimator):
         will when they are scored, so the context is the one the final labels come from;
         their labels are never needed. The expensive context is computed once, here.
         """
-        check_is_fitted(self, "labels_")
         ctx, _, _ = self._context_for(unlabelled)
         y = self.labels_
 

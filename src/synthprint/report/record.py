@@ -80,6 +80,10 @@ def save_record(out: str | Path, record: dict[str, Any], *, force: bool = False)
     return atomic_write_text(Path(out) / RECORD_NAME, text + "\n", force=force)
 
 
+#: A record.json larger than this is not a run record (ours are well under 10 MiB).
+MAX_RECORD_BYTES = 256 * 2**20
+
+
 def load_record(out: str | Path) -> dict[str, Any]:
     """Read ``out/record.json``; a clear error when the folder holds no synthprint run."""
     path = Path(out) / RECORD_NAME
@@ -87,10 +91,14 @@ def load_record(out: str | Path) -> dict[str, Any]:
         raise SynthprintError(
             f"{path}: not found; point at the --out folder of a synthprint membership, "
             "attribute or audit run")
+    if path.stat().st_size > MAX_RECORD_BYTES:
+        raise SynthprintError(f"{path}: over {MAX_RECORD_BYTES >> 20} MiB, too large for a run "
+                              "record; rerun the command")
     try:
         record = json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise SynthprintError(f"{path}: not valid JSON ({exc}); rerun the command") from None
+    except (ValueError, RecursionError) as exc:  # bad JSON, not UTF-8, nested too deep
+        raise SynthprintError(f"{path}: not valid JSON ({type(exc).__name__}); rerun the "
+                              "command") from None
     kind = record.get("kind") if isinstance(record, dict) else None
     if not isinstance(kind, str) or kind not in KINDS:
         raise SynthprintError(f"{path}: not a synthprint run record (its kind is {kind!r}, "
