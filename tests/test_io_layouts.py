@@ -128,6 +128,31 @@ def test_unknown_layout_says_what_was_expected(tmp_path):
         detect_layout(tmp_path)
 
 
+def test_an_extra_top_folder_names_the_split_inside(tmp_path):
+    make_folder(tmp_path / "archive" / "test" / "generated", "g", 2)
+    make_folder(tmp_path / "archive" / "test" / "real_unknown", "r", 2)
+    with pytest.raises(SynthprintError,
+                       match=r"it holds archive/test/ \(membership-test\): point at that folder"):
+        detect_layout(tmp_path)
+    with pytest.raises(SynthprintError, match=r"does not look like a membership-train split; "
+                                              "expected"):
+        detect_layout(tmp_path, "membership-train")       # nothing of that layout inside
+
+
+def test_images_in_a_subfolder_are_named_not_silently_lost(tmp_path):
+    make_folder(tmp_path / "generated", "g", 2)
+    make_folder(tmp_path / "real_unknown" / "real_unknown", "r", 2)   # unzipped one level deep
+    with pytest.raises(SynthprintError, match=r"real_unknown: no images found; .*its subfolder "
+                                              r"real_unknown/ holds images: move them up"):
+        load_dataset(tmp_path, quiet=True)
+    make_folder(tmp_path / "real_unknown", "r", 2)
+    (tmp_path / "real_unknown" / "empty").mkdir()
+    ds = load_dataset(tmp_path, quiet=True)
+    assert len(ds) == 4
+    assert ds.unread_folders == [tmp_path / "real_unknown" / "real_unknown"]
+    assert ds.take(np.arange(2)).unread_folders == ds.unread_folders
+
+
 def test_duplicate_names_are_an_error(tmp_path):
     make_folder(tmp_path / "generated", "g", 2)
     make_folder(tmp_path / "real_unknown", "real_unknown_", 2)

@@ -481,6 +481,21 @@ def test_cli_says_which_files_it_skipped(tmp_path):
     assert "'real_unknown_0001.png '" in said
 
 
+def test_cli_warns_about_images_in_subfolders(tmp_path):
+    d = _demo_copy(tmp_path)
+    first = sorted((d / "test" / "real_unknown").glob("*.png"))[0]
+    (d / "test" / "real_unknown" / "batch2").mkdir()
+    first.rename(d / "test" / "real_unknown" / "batch2" / first.name)
+    result = runner.invoke(app, _args(tmp_path / "o", d / "test", "--method",
+                                      "nearest-neighbour"))   # -q: still said
+    assert result.exit_code == 0, result.output
+    said = " ".join(result.output.split())
+    assert "warning: 1 subfolder(s) hold images that were not read" in said
+    assert "batch2" in said
+    info = runner.invoke(app, ["info", str(d / "test")])
+    assert "batch2: a subfolder with images, which are not read" in " ".join(info.output.split())
+
+
 def test_cli_keeps_cache_and_outputs_out_of_the_data(tmp_path):
     d = _demo_copy(tmp_path)
     cache = runner.invoke(app, _args(tmp_path / "o", d / "test", "--cache-dir",

@@ -58,6 +58,7 @@ def say_conversions(path: Path, data: ImageDataset, *, quiet: bool) -> ImageData
     16-bit-rescaled"; under ``--quiet`` only the conversions that change pixel values
     (16-bit rescaling, colour to luminance, resizing: palette decoding loses nothing)."""
     _say_skipped(path, data.skipped, quiet=quiet)
+    _say_unread_folders(data.unread_folders)
     counts = summarize_notes(data.notes)
     if quiet:
         for kind in LOSSLESS_CONVERSIONS:
@@ -93,6 +94,14 @@ def _say_skipped(path: Path, skipped: Sequence[Path], *, quiet: bool) -> None:
     else:
         what = f"none named like an image ({first})"
     say(f"{path}: skipped {len(skipped)} file(s) that are not images; {what}")
+
+
+def _say_unread_folders(folders: Sequence[Path]) -> None:
+    """Say, even under ``--quiet``, which subfolders holding images were not read."""
+    if folders:
+        first = ", ".join(str(f) for f in folders[:3]) + (", ..." if len(folders) > 3 else "")
+        say(f"warning: {len(folders)} subfolder(s) hold images that were not read ({first}): "
+            "a split's images must sit directly in its folders; move them up to include them")
 
 
 def write_run_files(out: Path, names: list[str], labels, *, edition: int, task: str,

@@ -23,6 +23,7 @@ from synthprint.io.layouts import (
     Role,
     check_folder,
     detect_layout,
+    holds_images,
     natural_key,
 )
 from synthprint.io.tables import labels_for, read_labels_csv
@@ -30,11 +31,13 @@ from synthprint.io.tables import labels_for, read_labels_csv
 
 @dataclass(frozen=True)
 class FolderListing:
-    """The image files of one folder (natural order) and the non-image files skipped."""
+    """The image files of one folder (natural order), the non-image files skipped and the
+    subfolders that hold images (not read: a split's images sit directly in its folders)."""
 
     spec: FolderSpec
     files: tuple[Path, ...]
     skipped: tuple[Path, ...]
+    unread_folders: tuple[Path, ...] = ()
 
 
 def list_folder(spec: FolderSpec) -> FolderListing:
@@ -43,15 +46,18 @@ def list_folder(spec: FolderSpec) -> FolderListing:
     Raises :class:`SynthprintError` when the folder is empty or when two files share a name
     up to extension and case (``a.png`` and ``A.jpg``), which would collide in a run file.
     """
-    files, skipped = [], []
+    files, skipped, folders = [], [], []
     for p in spec.path.iterdir():
         if p.is_dir():
+            folders.append(p)
             continue
         (files if is_image_file(p) else skipped).append(p)
+    holding = [f for f in sorted(folders) if _holds_images_safely(f)]
     if not files:
-        raise SynthprintError(
-            f"{spec.path}: no images found; expected PNG files for the {spec.role.value} images"
-        )
+        hint = (f"; its subfolder {holding[0].name}/ holds images: move them up into "
+                f"{spec.path.name}/ (subfolders are not read)" if holding else "")
+        raise SynthprintError(f"{spec.path}: no images found; expected PNG files for the "
+                              f"{spec.role.value} images{hint}")
     seen: dict[str, Path] = {}
     for p in files:
         key = p.stem.lower()
@@ -62,7 +68,14 @@ def list_folder(spec: FolderSpec) -> FolderListing:
             )
         seen[key] = p
     files.sort(key=lambda p: natural_key(p.name))
-    return FolderListing(spec, tuple(files), tuple(sorted(skipped)))
+    return FolderListing(spec, tuple(files), tuple(sorted(skipped)), tuple(holding))
+
+
+def _holds_images_safely(folder: Path) -> bool:
+    try:
+        return holds_images(folder)
+    except OSError:  # an unreadable subfolder is not read either way
+        return False
 
 
 @dataclass(repr=False)
@@ -88,6 +101,8 @@ class ImageDataset:
         Conversions applied while decoding (16-bit rescaling, palette, resizing).
     skipped:
         Non-image files that were skipped (``.DS_Store``, ``*.csv``, ...).
+    unread_folders:
+        Subfolders of the split's folders that hold images, which were not read.
     """
 
     layout: Layout
@@ -98,6 +113,7 @@ class ImageDataset:
     labels: np.ndarray
     notes: list[DecodeNote] = field(default_factory=list)
     skipped: list[Path] = field(default_factory=list)
+    unread_folders: list[Path] = field(default_factory=list)
 
     def __len__(self) -> int:
         return len(self.names)
@@ -141,6 +157,7 @@ class ImageDataset:
             labels=self.labels[idx],
             notes=self.notes,
             skipped=self.skipped,
+            unread_folders=self.unread_folders,
         )
 
 
@@ -180,6 +197,7 @@ def load_split(layout: Layout, *, resize: bool = False, workers: int | None = No
         labels=labels,
         notes=[n for ns in notes_per_file for n in ns],
         skipped=[p for lst in listings for p in lst.skipped],
+        unread_folders=[p for lst in listings for p in lst.unread_folders],
     )
 
 

@@ -59,6 +59,9 @@ def summarize_split(layout: Layout, quiet: bool = True) -> SplitSummary:
         listings.append(listing)
         summary.counts[_folder_key(spec.role, spec.label)] = len(listing.files)
         summary.skipped.extend(listing.skipped)
+        summary.problems.extend(
+            f"{folder}: a subfolder with images, which are not read: move them up into "
+            f"{folder.parent.name}/" for folder in listing.unread_folders)
     total = sum(len(lst.files) for lst in listings)
     with progress_task(f"reading {layout.root.name}/", total, quiet) as advance:
         for listing in listings:

@@ -112,7 +112,8 @@ def _subdirs(root: Path) -> dict[str, Path]:
     return {p.name: p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")}
 
 
-def _has_images(folder: Path) -> bool:
+def holds_images(folder: Path) -> bool:
+    """Whether ``folder`` itself (not its subfolders) holds an image file."""
     return any(is_image_file(p) and p.is_file() for p in folder.iterdir())
 
 
@@ -199,7 +200,7 @@ def _attribution_test(root: Path, dirs: dict[str, Path]) -> Layout | None:
     if "generated_unknown" in dirs:
         return Layout("attribution-test", root,
                       (FolderSpec(dirs["generated_unknown"], Role.GENERATED_UNKNOWN),), 2025)
-    if _has_images(root):
+    if holds_images(root):
         return Layout("attribution-test", root, (FolderSpec(root, Role.GENERATED_UNKNOWN),), None)
     return None
 
@@ -279,9 +280,36 @@ def detect_layout(root: str | Path, layout: str | None = None) -> Layout | Bench
         found = detect(root, dirs)
         if found is not None:
             return found
-    if layout:
-        raise SynthprintError(f"{root}: does not look like a {layout} split; {_EXPECTED}")
-    raise SynthprintError(f"{root}: no known layout found; {_EXPECTED}")
+    what = f"does not look like a {layout} split" if layout else "no known layout found"
+    hint = _nested_hint(root, layout)
+    raise SynthprintError(f"{root}: {what}{hint or '; ' + _EXPECTED}")
+
+
+#: How deep, and through how many folders, :func:`_nested_hint` looks for the split that an
+#: unzipped archive's extra top folder hides.
+_NESTED_DEPTH = 2
+_NESTED_FOLDERS = 50
+
+
+def _nested_hint(root: Path, layout: str | None) -> str:
+    """", but it holds <sub>/, a <layout> split: point at that folder" when a folder up to
+    :data:`_NESTED_DEPTH` levels below ``root`` has the layout (the extra top folder an unzipped
+    archive adds); "" when none does."""
+    level, found = [root], []
+    for _ in range(_NESTED_DEPTH):
+        below = [d for folder in level for d in sorted(_subdirs(folder).values())]
+        level = below[:_NESTED_FOLDERS]
+        for sub in level:
+            try:
+                match = detect_layout(sub, layout) if _subdirs(sub) else None
+            except (SynthprintError, OSError):
+                continue
+            if match is not None:
+                found.append(f"{sub.relative_to(root).as_posix()}/ ({match.name})")
+        if found:
+            shown = ", ".join(found[:3]) + (", ..." if len(found) > 3 else "")
+            return f", but it holds {shown}: point at that folder"
+    return ""
 
 
 def natural_key(name: str) -> tuple:
