@@ -72,7 +72,7 @@ def evaluate_method(name: str, data: dict, *, cv_folds: int, seed: int, throughp
         row["cv"] = cv.pooled.to_dict()
         row["cv_accuracy"] = cv.pooled["accuracy"]
     t0 = time.perf_counter()
-    est = make_method(name, seed=seed, verbose=not quiet)
+    est = make_method(name, seed=seed, quiet=quiet)
     est.fit(G, yG, R, yR, **extra)
     row["fit_seconds"] = time.perf_counter() - t0
     t0 = time.perf_counter()

@@ -199,7 +199,7 @@ def test_fingerprint_cnn_is_tiny_deterministic_and_learns(patterns):
     (x, y), (xt, yt) = patterns
     # a fixed pattern moves under flips and shifts: train this one without them
     kwargs = dict(widths=(8, 8, 16, 16), epochs=10, patience=10, batch_size=20, lr=1e-2,
-                  flips=False, max_shift=0, seed=3, n_threads=1)
+                  flips=False, max_shift=0, random_state=3, n_threads=1)
     a = FingerprintCNN(**kwargs).fit(x, y, x[:20], y[:20])
     b = FingerprintCNN(**kwargs).fit(x, y, x[:20], y[:20])
     pa = _check_proba(a, xt)
@@ -207,7 +207,7 @@ def test_fingerprint_cnn_is_tiny_deterministic_and_learns(patterns):
     assert np.mean(a.predict(xt) == yt) >= 0.5  # chance is 0.2
     assert 1 <= a.best_epoch_ <= 10 and len(a.history_) <= 10
     assert set(a.history_[0]) == {"epoch", "train_loss", "val_loss", "val_accuracy"}
-    c = FingerprintCNN(**{**kwargs, "seed": 4, "epochs": 2, "max_shift": 2,
+    c = FingerprintCNN(**{**kwargs, "random_state": 4, "epochs": 2, "max_shift": 2,
                           "flips": True}).fit(x, y)
     assert not np.array_equal(pa, c.predict_proba(xt))
 
@@ -248,7 +248,7 @@ def test_cross_validated_weights_favour_the_member_that_sees_the_fingerprint(spe
 def test_pseudo_labelling_is_guarded_by_a_held_out_fold(spectra):
     (x, y), (xt, yt) = spectra
     est = Ensemble([("spectral", SpectralFingerprint())], pseudo_label=True, threshold=0.5,
-                   seed=1).fit(x, y, unlabelled=xt)
+                   random_state=1).fit(x, y, unlabelled=xt)
     np.testing.assert_array_equal(est.weights_, [1.0])
     rep = est.pseudo_labelling_
     assert rep["n_unlabelled"] == len(xt) and 0 <= rep["n_pseudo"] <= len(xt)

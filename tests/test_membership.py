@@ -326,7 +326,7 @@ def test_best_competitor_leaves_each_row_out():
     assert np.isneginf(best_competitor(S[:1])).all()
 
 
-def test_make_method_hands_cache_and_quiet_to_the_methods_that_compute_matrices(tmp_path):
+def test_make_method_hands_cache_and_verbosity_to_the_methods_that_compute_matrices(tmp_path):
     from synthprint.features import FeatureCache
 
     cache = FeatureCache(tmp_path)
@@ -335,7 +335,7 @@ def test_make_method_hands_cache_and_quiet_to_the_methods_that_compute_matrices(
         est = make_method(name, cache=cache, quiet=False)
         params = est.get_params()
         if "cache" in params:
-            assert params["cache"] is cache and params["quiet"] is False
+            assert params["cache"] is cache and params["verbose"] is True
             takes.add(name)
     # every method that compares images with generated ones can keep its matrices
     assert takes == set(METHODS) - {"density-ratio"}
@@ -413,7 +413,7 @@ def test_parameters_other_than_the_decisions_cannot_change_after_fit(small):
     with pytest.raises(SynthprintError, match="head changed after fit; call fit again"):
         est.predict(test)
     est.fit(gen, real, y).predict(test)
-    est.set_params(quiet=False, metric="f1").predict(test)    # these may change
+    est.set_params(verbose=True, metric="f1").predict(test)    # these may change
     est.set_params(random_state=np.int64(3)).predict(test)     # the same value
 
 

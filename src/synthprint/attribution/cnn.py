@@ -16,8 +16,8 @@ fingerprint is largely a pattern fixed in image coordinates (see
 :mod:`synthprint.attribution.residual`), which flips and shifts move: on the simulated
 subtask 2 data the held-out log-loss after 24 epochs was 0.034 without them and 0.20 with
 them. The epoch with the lowest log-loss on a held-out, stratified fold of the labelled
-generated images is kept (early stopping). Same inputs and
-``seed`` give identical weights: fixed seeds, deterministic algorithms, a fixed thread count.
+generated images is kept (early stopping). Same inputs and ``random_state`` give identical
+weights: fixed seeds, deterministic algorithms, a fixed thread count.
 """
 
 from __future__ import annotations
@@ -159,7 +159,7 @@ class FingerprintCNN(AttributionEstimator):
     real_weight : weight of the auxiliary loss on the real images' subsets (0 = unused).
     validation_fraction : stratified share of the generated images held out for early
         stopping (at least one per subset).
-    seed : seeds the split, batch order, augmentations and initial weights.
+    random_state : seeds the split, batch order, augmentations and initial weights.
     n_threads : torch intra-op threads (fixed, for reproducible sums).
     verbose : progress bars.
 
@@ -176,8 +176,8 @@ class FingerprintCNN(AttributionEstimator):
                  min_epochs: int | None = None,
                  batch_size: int = 32, lr: float = 3e-3, weight_decay: float = 1e-4,
                  dropout: float = 0.3, flips: bool = False, max_shift: int = 0,
-                 real_weight: float = 0.3, validation_fraction: float = 0.2, seed: int = 0,
-                 n_threads: int = 2, verbose: bool = False):
+                 real_weight: float = 0.3, validation_fraction: float = 0.2,
+                 random_state: int = 0, n_threads: int = 2, verbose: bool = False):
         self.widths = widths
         self.patch = patch
         self.sigma = sigma
@@ -192,7 +192,7 @@ class FingerprintCNN(AttributionEstimator):
         self.max_shift = max_shift
         self.real_weight = real_weight
         self.validation_fraction = validation_fraction
-        self.seed = seed
+        self.random_state = random_state
         self.n_threads = n_threads
         self.verbose = verbose
 
@@ -223,10 +223,10 @@ class FingerprintCNN(AttributionEstimator):
             keep = np.isin(real_subsets, self.classes_)
             real, yr = real[keep], np.searchsorted(self.classes_, real_subsets[keep])
             use_real = len(real) > 0
-        rng = np.random.default_rng(self.seed)
+        rng = np.random.default_rng(self.random_state)
         train, held = self._split(subsets, rng)
         with torch_settings(self.n_threads) as torch:
-            torch.manual_seed(self.seed)
+            torch.manual_seed(self.random_state)
             net = build_network(len(self.classes_), tuple(self.widths), self.patch,
                                 self.sigma, self.dropout)
             opt = torch.optim.AdamW(net.parameters(), lr=self.lr,

@@ -73,7 +73,7 @@ class Ensemble(AttributionEstimator):
         considered, which bounds the extra cost.
     holdout_fraction : stratified share of the labelled generated images held out to decide
         whether the pseudo-labels help.
-    seed : seeds the held-out split and the sample of unlabelled images.
+    random_state : seeds the held-out split and the sample of unlabelled images.
     verbose : progress bars (passed to members that have ``verbose``).
 
     Attributes
@@ -92,7 +92,7 @@ class Ensemble(AttributionEstimator):
                  weights: list[float] | str | None = "cv", cv_folds: int = 5,
                  weight_step: float = 0.1, pseudo_label: bool = False,
                  threshold: float = 0.95, max_unlabelled: int = 2000,
-                 holdout_fraction: float = 0.2, seed: int = 0, verbose: bool = False):
+                 holdout_fraction: float = 0.2, random_state: int = 0, verbose: bool = False):
         self.estimators = estimators
         self.weights = weights
         self.cv_folds = cv_folds
@@ -101,7 +101,7 @@ class Ensemble(AttributionEstimator):
         self.threshold = threshold
         self.max_unlabelled = max_unlabelled
         self.holdout_fraction = holdout_fraction
-        self.seed = seed
+        self.random_state = random_state
         self.verbose = verbose
 
     def get_params(self, deep: bool = True) -> dict:
@@ -208,7 +208,7 @@ class Ensemble(AttributionEstimator):
         if folds < 2:
             return np.ones(n_members)
         oof = np.zeros((n_members, len(y), len(self.classes_)))
-        cv = StratifiedKFold(folds, shuffle=True, random_state=self.seed)
+        cv = StratifiedKFold(folds, shuffle=True, random_state=self.random_state)
         for tr, te in cv.split(np.zeros(len(y)), y):
             for m, est in enumerate(self._fit_members(generated[tr], subsets[tr], real,
                                                       real_subsets)):
@@ -229,7 +229,7 @@ class Ensemble(AttributionEstimator):
         return grid[best]
 
     def _pseudo_label(self, generated, subsets, real, real_subsets, unlabelled):
-        rng = np.random.default_rng(self.seed)
+        rng = np.random.default_rng(self.random_state)
         if len(unlabelled) > self.max_unlabelled:
             pick = np.sort(rng.choice(len(unlabelled), self.max_unlabelled, replace=False))
             unlabelled = unlabelled[pick]

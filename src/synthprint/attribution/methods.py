@@ -1,6 +1,6 @@
 """The named attribution methods of the command line and the benchmark.
 
-``make_method(name, seed=0, verbose=False)`` builds a fresh estimator; ``METHODS`` maps each
+``make_method(name, seed=0, quiet=True)`` builds a fresh estimator; ``METHODS`` maps each
 name to a one-line description; :data:`DEFAULT_METHOD` is what ``synthprint attribute`` uses
 when no ``--method`` is given.
 """
@@ -53,19 +53,19 @@ _ALL = [
            False, lambda seed, verbose: ResidualFingerprint(verbose=verbose)),
     Method("cnn", "compact CNN trained from scratch (PyTorch, CPU), early stopping on a "
            "held-out fold", True,
-           lambda seed, verbose: FingerprintCNN(seed=seed, verbose=verbose)),
+           lambda seed, verbose: FingerprintCNN(random_state=seed, verbose=verbose)),
     Method("ensemble", "residual + spectral, geometric pooling of probabilities with "
            "weights chosen by cross-validated log-loss on train",
-           False, lambda seed, verbose: Ensemble(_fingerprints(seed, verbose), seed=seed,
+           False, lambda seed, verbose: Ensemble(_fingerprints(seed, verbose), random_state=seed,
                                                  verbose=verbose)),
     Method("ensemble-pl", "ensemble + pseudo-labels of confident test images, kept only if "
            "a held-out labelled fold does not get worse", False,
            lambda seed, verbose: Ensemble(_fingerprints(seed, verbose), pseudo_label=True,
-                                          seed=seed, verbose=verbose), transductive=True),
+                                          random_state=seed, verbose=verbose), transductive=True),
     Method("ensemble-cnn", "residual + spectral + cnn, geometric pooling with equal weights",
            True, lambda seed, verbose: Ensemble(
-               _fingerprints(seed, verbose) + [("cnn", FingerprintCNN(seed=seed))],
-               weights=None, seed=seed, verbose=verbose)),
+               _fingerprints(seed, verbose) + [("cnn", FingerprintCNN(random_state=seed))],
+               weights=None, random_state=seed, verbose=verbose)),
 ]
 
 METHODS: dict[str, Method] = {m.name: m for m in _ALL}
@@ -74,9 +74,11 @@ METHODS: dict[str, Method] = {m.name: m for m in _ALL}
 DEFAULT_METHOD = ATTRIBUTION_METHOD
 
 
-def make_method(name: str, seed: int = 0, verbose: bool = False) -> AttributionEstimator:
-    """A fresh, unfitted estimator for the method ``name`` (see :data:`METHODS`)."""
+def make_method(name: str, seed: int = 0, quiet: bool = True) -> AttributionEstimator:
+    """A fresh, unfitted estimator for the method ``name`` (see :data:`METHODS`): ``seed`` is
+    its ``random_state`` where it is random, ``quiet=False`` shows progress bars (its
+    ``verbose``)."""
     if name not in METHODS:
         raise SynthprintError(f"unknown attribution method {name!r}; choose one of "
                               f"{', '.join(METHODS)} (synthprint attribute --method list)")
-    return METHODS[name].factory(seed, verbose)
+    return METHODS[name].factory(seed, not quiet)

@@ -153,13 +153,12 @@ def attribute(
     test_images = test_data.images
     transductive = METHODS[method].transductive
     extra = {"unlabelled": test_images} if transductive else {}
-    verbose = not quiet
 
     cv_text = f"cross-validation skipped (--folds 0), method {method}\n"
     cv = None
     if cv_folds:
         def fit_predict(tr, te):
-            est = make_method(method, seed=seed, verbose=False)
+            est = make_method(method, seed=seed)
             est.fit(generated[tr], subsets[tr], real, real_subsets, **extra)
             proba = est.predict_proba(generated[te])
             return est.classes_[proba.argmax(axis=1)], proba
@@ -177,7 +176,7 @@ def attribute(
         cv_text = f"method {method}\n\n{cv.to_markdown()}"
 
     t0 = time.perf_counter()
-    est = make_method(method, seed=seed, verbose=verbose)
+    est = make_method(method, seed=seed, quiet=quiet)
     with _fitting(method, train):
         est.fit(generated, subsets, real, real_subsets, **extra)
     fit_s = time.perf_counter() - t0

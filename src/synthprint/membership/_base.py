@@ -85,7 +85,7 @@ class MembershipEstimator(BaseEstimator):
     threshold maximises; ignored by methods with a rule), ``prior`` (None, or the assumed
     share of used images among the images to label, in (0, 1)) and, when the method is
     random, ``random_state``; methods that compute similarity matrices also take ``cache``
-    (a :class:`~synthprint.features.FeatureCache`, or None) and ``quiet`` (no progress
+    (a :class:`~synthprint.features.FeatureCache`, or None) and ``verbose`` (progress
     bars), which :meth:`_pairwise` uses.
 
     Fitted attributes: ``generated_``, ``real_``, ``labels_`` (the inputs of :meth:`fit`),
@@ -147,11 +147,11 @@ class MembershipEstimator(BaseEstimator):
     def _pairwise(self, A: np.ndarray, B: np.ndarray, metric: str, level: int = 0
                   ) -> np.ndarray:
         """(len(A), len(B)) float32 :func:`~synthprint.features.pairwise` similarities with
-        this estimator's ``cache``, ``quiet`` and ``n_jobs`` settings."""
+        this estimator's ``cache``, ``verbose`` and ``n_jobs`` settings."""
         cache: FeatureCache | None = getattr(self, "cache", None)
         return pairwise(A, B, metric, level=level, cache=cache,
                         n_jobs=getattr(self, "n_jobs", None),
-                        quiet=getattr(self, "quiet", True))
+                        quiet=not getattr(self, "verbose", False))
 
     # ------------------------------------------------------------ public API
     def fit(self, generated, real, labels) -> MembershipEstimator:
@@ -271,7 +271,7 @@ class MembershipEstimator(BaseEstimator):
         return pool, rows
 
     #: parameters that may change after fit (they act at decision time or not on results)
-    _AFTER_FIT = frozenset({"prior", "metric", "cache", "quiet", "n_jobs"})
+    _AFTER_FIT = frozenset({"prior", "metric", "cache", "verbose", "n_jobs"})
 
     def _fixed_params(self) -> dict[str, Any]:
         return copy.deepcopy({k: v for k, v in self.get_params(deep=False).items()

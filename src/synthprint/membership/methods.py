@@ -65,12 +65,13 @@ def make_method(name: str, *, metric: str = "kappa", seed: int = 0,
     """A fresh estimator for the method ``name`` (see :data:`METHODS`): ``metric`` ("kappa"
     or "f1") is what a labelled threshold maximises (methods with their own rule ignore it),
     ``seed`` the random state of random methods; ``cache`` (a
-    :class:`~synthprint.features.FeatureCache`) and ``quiet`` go to the methods that compute
-    similarity matrices or other slow features. Set ``prior`` with ``set_params``."""
+    :class:`~synthprint.features.FeatureCache`) and ``quiet`` (as
+    ``verbose=not quiet``) go to the methods that compute similarity matrices or other slow
+    features. Set ``prior`` with ``set_params``."""
     if name not in METHODS:
         raise SynthprintError(f"unknown membership method {name!r}; choose one of "
                               f"{', '.join(METHODS)} ('--method list' describes them)")
     estimator = METHODS[name].build(metric, seed)
-    settings = {"cache": cache, "quiet": quiet}
+    settings = {"cache": cache, "verbose": not quiet}
     return estimator.set_params(**{k: v for k, v in settings.items()
                                    if k in estimator.get_params()})

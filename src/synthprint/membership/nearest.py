@@ -25,18 +25,18 @@ class NearestNeighbourDistance(MembershipEstimator):
     full black-box), at pyramid ``level`` (0 = 256 px, 2 = 64 px). The threshold maximises
     ``metric`` on the labelled real images. ``cache`` (a
     :class:`~synthprint.features.FeatureCache` or None) keeps the distance matrices;
-    ``quiet`` hides progress bars."""
+    ``verbose`` shows progress bars."""
 
     #: the score compares pool images with the labelled ones
     _calibrated = False
 
     def __init__(self, level: int = 0, metric: str = "kappa", prior: float | None = None,
-                 cache: FeatureCache | None = None, quiet: bool = True):
+                 cache: FeatureCache | None = None, verbose: bool = False):
         self.level = level
         self.metric = metric
         self.prior = prior
         self.cache = cache
-        self.quiet = quiet
+        self.verbose = verbose
 
     def _context(self, generated, pool) -> NearestContext:
         # "l2" similarity is minus the distance

@@ -76,8 +76,8 @@ class SimilarityProfile(MembershipEstimator):
     metric: "kappa" (2025) or "f1" (2023): what the threshold maximises.
     prior: optional share (0..1) of used images assumed among the images to label; that share
         of the highest scores is then labelled used.
-    cache, quiet: a :class:`~synthprint.features.FeatureCache` for the similarity matrices
-        (or None) and whether to hide progress bars.
+    cache, verbose: a :class:`~synthprint.features.FeatureCache` for the similarity matrices
+        (or None) and whether to show progress bars.
 
     The fitted head (``head_``, a :class:`ProfileHead`) holds ``candidate`` (name of the
     chosen score), ``candidates`` ({name: AUC on the labelled images}) and the
@@ -90,11 +90,11 @@ class SimilarityProfile(MembershipEstimator):
     transductive = True
 
     def __init__(self, metric: str = "kappa", prior: float | None = None,
-                 cache: FeatureCache | None = None, quiet: bool = True):
+                 cache: FeatureCache | None = None, verbose: bool = False):
         self.metric = metric
         self.prior = prior
         self.cache = cache
-        self.quiet = quiet
+        self.verbose = verbose
 
     def _context(self, generated, pool) -> ProfileContext:
         out: dict[str, np.ndarray] = {}

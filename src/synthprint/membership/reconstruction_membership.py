@@ -82,7 +82,7 @@ class ReconstructionMembership(MembershipEstimator):
     metric, prior, random_state : see :class:`~synthprint.membership._base.MembershipEstimator`.
     cache : a :class:`~synthprint.features.FeatureCache` for the distance matrix (or None).
     n_jobs : threads for BLAS and the similarity engine.
-    quiet : no progress bars.
+    verbose : progress bars.
 
     Transductive: real images are weighed against each other, so an image's score depends
     on the images scored with it (score all test images in one call).
@@ -96,7 +96,7 @@ class ReconstructionMembership(MembershipEstimator):
                  margin: float = 0.02, min_per_class: int = 20, metric: str = "kappa",
                  prior: float | None = None,
                  random_state: int | None = 0, cache: FeatureCache | None = None,
-                 n_jobs: int | None = None, quiet: bool = True):
+                 n_jobs: int | None = None, verbose: bool = False):
         self.views = views
         self.level = level
         self.ridge = ridge
@@ -109,7 +109,7 @@ class ReconstructionMembership(MembershipEstimator):
         self.random_state = random_state
         self.cache = cache
         self.n_jobs = n_jobs
-        self.quiet = quiet
+        self.verbose = verbose
 
     def _check_params(self) -> None:
         super()._check_params()
@@ -127,7 +127,7 @@ class ReconstructionMembership(MembershipEstimator):
         side = pool.shape[-1] >> self.level
         shares = reconstruction_shares(
             generated, pool, views=self._pixel_views(side), level=self.level, ridge=self.ridge,
-            n_iter=self.n_iter, n_jobs=self.n_jobs, quiet=self.quiet)
+            n_iter=self.n_iter, n_jobs=self.n_jobs, quiet=not self.verbose)
         dist = -self._pairwise(pool, generated, "l2", self.level).astype(np.float64)
         raw = np.c_[shares, -dist.min(axis=1), competition_margin(dist)]
         return ReconstructionContext(shares, percentile_ranks(raw))

@@ -25,19 +25,19 @@ class _MaxSSIM(MembershipEstimator):
     """Score = the best SSIM of the real image to any generated image. Rule-based: ``metric``
     is accepted for a common interface and ignored; with ``prior`` the stated share of the
     highest scores is labelled used instead of the rule. ``cache`` (a
-    :class:`~synthprint.features.FeatureCache` or None) keeps the SSIM matrices; ``quiet``
-    hides progress bars."""
+    :class:`~synthprint.features.FeatureCache` or None) keeps the SSIM matrices; ``verbose``
+    shows progress bars."""
 
     has_rule = True
     #: the head compares labelled real images with each other
     _real_real_threshold = True
 
     def __init__(self, metric: str = "kappa", prior: float | None = None,
-                 cache: FeatureCache | None = None, quiet: bool = True):
+                 cache: FeatureCache | None = None, verbose: bool = False):
         self.metric = metric
         self.prior = prior
         self.cache = cache
-        self.quiet = quiet
+        self.verbose = verbose
 
     def _context(self, generated, pool) -> SSIMContext:
         S = self._pairwise(pool, generated, "ssim")
@@ -74,8 +74,8 @@ class SSIMThresholdMeanStd(_MaxSSIM):
     of the SSIMs between distinct labelled real images."""
 
     def __init__(self, n_std: float = 3.0, metric: str = "kappa", prior: float | None = None,
-                 cache: FeatureCache | None = None, quiet: bool = True):
-        super().__init__(metric=metric, prior=prior, cache=cache, quiet=quiet)
+                 cache: FeatureCache | None = None, verbose: bool = False):
+        super().__init__(metric=metric, prior=prior, cache=cache, verbose=verbose)
         self.n_std = n_std
 
     def _fit_head(self, ctx, rows, y) -> float:

@@ -64,19 +64,19 @@ class TextureForest(MembershipEstimator):
     trained on the labelled real images. The threshold is chosen on out-of-fold forest
     probabilities of the labelled images. ``cache`` (a
     :class:`~synthprint.features.FeatureCache` or None) keeps the similarity matrices and
-    descriptors; ``quiet`` hides progress bars."""
+    descriptors; ``verbose`` shows progress bars."""
 
     supervised = True
 
     def __init__(self, n_estimators: int = 300, metric: str = "kappa",
                  prior: float | None = None, random_state: int | None = 0,
-                 cache: FeatureCache | None = None, quiet: bool = True):
+                 cache: FeatureCache | None = None, verbose: bool = False):
         self.n_estimators = n_estimators
         self.metric = metric
         self.prior = prior
         self.random_state = random_state
         self.cache = cache
-        self.quiet = quiet
+        self.verbose = verbose
 
     def _context(self, generated, pool) -> TextureContext:
         S = self._pairwise(pool, generated, "ssim")
@@ -85,7 +85,7 @@ class TextureForest(MembershipEstimator):
         near = np.stack([S.max(1), L.max(1), np.sort(S, axis=1)[:, -k:].mean(1)], axis=1)
         cache = self.cache if self.cache is not None else FeatureCache(None)
         texture = cache.per_image(pool, "texture-descriptors", {},
-                                  lambda x: texture_descriptors(x, quiet=self.quiet))
+                                  lambda x: texture_descriptors(x, quiet=not self.verbose))
         return TextureContext(np.concatenate([texture, near], axis=1))
 
     def _fit_head(self, ctx: TextureContext, rows, y) -> RandomForestClassifier:
