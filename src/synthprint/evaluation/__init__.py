@@ -33,14 +33,14 @@ from synthprint.evaluation.multiclass import (
     multiclass_metrics,
 )
 from synthprint.evaluation.runs import Evaluation, evaluate_run, read_predictions
-from synthprint.evaluation.table import Metric, MetricTable, auc_interval_includes_chance
+from synthprint.evaluation.table import MetricTable, MetricValue, auc_interval_includes_chance
 
 __all__ = [
     "CVResult",
     "Evaluation",
     "Fold",
-    "Metric",
     "MetricTable",
+    "MetricValue",
     "UndefinedMetricError",
     "accuracy",
     "auc_interval_includes_chance",

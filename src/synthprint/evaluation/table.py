@@ -19,7 +19,7 @@ from synthprint.evaluation.bootstrap import percentile_interval, stratified_coun
 
 
 @dataclass(frozen=True)
-class Metric:
+class MetricValue:
     """One metric: a stable ``name`` (``"roc_auc"``), a display ``label`` (``"ROC AUC"``), the
     ``value`` (None when undefined for these inputs, see ``note``) and the bootstrap interval
     ``low``..``high`` (None when no bootstrap was asked for or none was defined)."""
@@ -46,7 +46,7 @@ def _fmt(x: float | None, digits: int) -> str:
 
 @dataclass
 class MetricTable:
-    """An ordered list of :class:`Metric` rows plus what they were computed on.
+    """An ordered list of :class:`MetricValue` rows plus what they were computed on.
 
     Attributes
     ----------
@@ -65,7 +65,7 @@ class MetricTable:
         ``"confusion"`` (K, K) int64 and ``"classes"`` (K,) for multiclass.
     """
 
-    rows: list[Metric]
+    rows: list[MetricValue]
     task: str
     n: int
     n_boot: int = 0
@@ -74,7 +74,7 @@ class MetricTable:
     notes: list[str] = field(default_factory=list)
     extras: dict[str, Any] = field(default_factory=dict)
 
-    def __iter__(self) -> Iterator[Metric]:
+    def __iter__(self) -> Iterator[MetricValue]:
         return iter(self.rows)
 
     def __len__(self) -> int:
@@ -83,7 +83,7 @@ class MetricTable:
     def __contains__(self, name: object) -> bool:
         return any(m.name == name for m in self.rows)
 
-    def __getitem__(self, name: str) -> Metric:
+    def __getitem__(self, name: str) -> MetricValue:
         for m in self.rows:
             if m.name == name:
                 return m
@@ -129,7 +129,7 @@ class MetricTable:
     def _interval_header(self) -> str:
         return f"{round(self.confidence * 100):d}% CI"
 
-    def _interval_text(self, m: Metric, digits: int) -> str:
+    def _interval_text(self, m: MetricValue, digits: int) -> str:
         if m.has_interval:
             return f"{_fmt(m.low, digits)} to {_fmt(m.high, digits)}"
         return "-" if self.n_boot == 0 or m.value is None else "n/a"
@@ -207,7 +207,7 @@ def build_table(
             continue
         value = float(point[name][0])
         if not math.isfinite(value):
-            rows.append(Metric(name, label, None, note=reason))
+            rows.append(MetricValue(name, label, None, note=reason))
             notes.append(f"{label}: n/a, {reason}")
             continue
         low = high = None
@@ -219,14 +219,14 @@ def build_table(
             ci = percentile_interval(vals, confidence)
             if ci is not None:
                 low, high = ci
-        rows.append(Metric(name, label, value, low, high))
+        rows.append(MetricValue(name, label, value, low, high))
     return MetricTable(rows, task, n, n_boot, seed, confidence, notes, dict(extras or {}))
 
 
-def auc_interval_includes_chance(result: MetricTable | Metric, chance: float = 0.5) -> bool:
+def auc_interval_includes_chance(result: MetricTable | MetricValue, chance: float = 0.5) -> bool:
     """True when the ROC AUC interval includes ``chance`` (0.5): no detectable membership signal.
 
-    Takes a :class:`MetricTable` (uses its ``roc_auc`` row) or a :class:`Metric`. Raises
+    Takes a :class:`MetricTable` (uses its ``roc_auc`` row) or a :class:`MetricValue`. Raises
     :class:`SynthprintError` when there is no interval (scores were not given, ``n_boot=0``, or
     the AUC is undefined), since "no signal" cannot be said then.
     """
