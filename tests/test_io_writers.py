@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import sys
+
 import pytest
 
 from synthprint.errors import OutputExistsError, SynthprintError
@@ -142,3 +144,58 @@ def test_when_putting_the_earlier_run_back_fails_its_files_are_kept_and_named(tm
                                                                     "b.csv": "earlier"}
     with pytest.raises(SynthprintError, match="move them back"):   # the next run says so
         prepare_output_dir(out, ["a.csv"], force=True)
+
+
+def _hold_lock(folder):
+    """Another run's lock on ``folder`` (see io.writers._writing_lock); close the fd to
+    release it."""
+    import fcntl
+    import os
+
+    fd = os.open(folder, os.O_RDONLY)
+    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    return fd
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="no flock on Windows")
+def test_runs_writing_into_one_folder_take_turns(tmp_path):
+    import os
+
+    from synthprint.io import staged_outputs
+
+    out = tmp_path / "out"
+    (out / ".run-old.0123456789ab.tmp").mkdir(parents=True)    # the other run, mid-commit
+    (out / ".run-old.0123456789ab.tmp" / "a.csv").write_text("its earlier file")
+    other = _hold_lock(out)
+    prepare_output_dir(out, ["a.csv"])          # not taken for a killed run's leftovers
+    waited = []
+
+    def other_run_finishes():
+        waited.append(True)
+        (out / ".run-old.0123456789ab.tmp" / "a.csv").unlink()
+        os.close(other)
+
+    with staged_outputs(out, on_wait=other_run_finishes) as staged:
+        (staged.path / "a.csv").write_text("new")
+    assert waited == [True] and (out / "a.csv").read_text() == "new"
+    assert sorted(p.name for p in out.iterdir()) == ["a.csv"]
+    (out / ".run-old.0123456789ab.tmp").mkdir()
+    (out / ".run-old.0123456789ab.tmp" / "b.csv").write_text("a killed run's")
+    with pytest.raises(SynthprintError, match="stopped while replacing"):   # nobody writing
+        prepare_output_dir(out, ["b.csv"])
+
+
+def test_an_output_another_run_wrote_meanwhile_is_not_replaced_without_force(tmp_path):
+    from synthprint.io import staged_outputs
+
+    out = prepare_output_dir(tmp_path / "out", ["a.csv", "b.csv"])   # both free
+    with pytest.raises(OutputExistsError, match="written by another run"):
+        with staged_outputs(out, force=False) as staged:
+            (out / "b.csv").write_text("the other run's")
+            for name in ("a.csv", "b.csv"):
+                (staged.path / name).write_text("new")
+    assert sorted(p.name for p in out.iterdir()) == ["b.csv"]
+    assert (out / "b.csv").read_text() == "the other run's"
+    with staged_outputs(out, force=True) as staged:
+        (staged.path / "b.csv").write_text("new")
+    assert (out / "b.csv").read_text() == "new"

@@ -18,6 +18,7 @@ from synthprint.io import (
     atomic_write_text,
     detect_layout,
     load_split,
+    staged_outputs,
     summarize_notes,
 )
 from synthprint.io.decode import IMAGE_EXTENSIONS
@@ -152,6 +153,14 @@ def plan_outputs(kind: str, wanted: Mapping[str, bool], out: Path
     theirs = {n for part in COMMAND_OUTPUTS[earlier] for n in part} if earlier else set()
     every = dict.fromkeys(n for a, o in COMMAND_OUTPUTS.values() for n in (*a, *o))
     return outputs, [n for n in every if n in theirs and n not in outputs]
+
+
+def writing_outputs(out: Path, stale: Sequence[str], force: bool):
+    """:func:`~synthprint.io.staged_outputs` for a command: the files it writes in the
+    block replace the earlier run's as a set; another run writing in ``out`` now is waited
+    for (and said), and, without ``force``, an output it wrote meanwhile is not replaced."""
+    return staged_outputs(out, stale=stale, force=force, on_wait=lambda: say(
+        f"{out}: another run is writing its files here; waiting for it to finish"))
 
 
 def say_written(out: Path, outputs: Sequence[str], removed: Sequence[str], before: str = ""

@@ -19,6 +19,7 @@ from synthprint.cli._common import (
     methods_table,
     plan_outputs,
     say_written,
+    writing_outputs,
     write_run_files,
 )
 from synthprint.errors import SynthprintError
@@ -28,7 +29,6 @@ from synthprint.io import (
     labels_for,
     prepare_output_dir,
     read_labels_csv,
-    staged_outputs,
 )
 from synthprint.io.submission import TASK_LABELS
 from synthprint.io.writers import atomic_write_text
@@ -191,7 +191,7 @@ def attribute(
         console.print(test_table.to_rich(title="test (against --truth)"))
     record = _record(train, test, method, seed, cv, test_table, test_data, est.classes_,
                      proba, labels)
-    with staged_outputs(out, stale=stale) as staged:   # all of this run's files, or none
+    with writing_outputs(out, stale, force) as staged:   # all of this run's files, or none
         write_run_files(staged.path, test_data.names, labels, edition=2025, task="attribution",
                         scores_csv=scores_csv(test_data.names, est.classes_, proba, labels),
                         force=force)

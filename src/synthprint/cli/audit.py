@@ -16,6 +16,7 @@ from synthprint.cli._common import (
     plan_outputs,
     say_conversions,
     say_written,
+    writing_outputs,
 )
 from synthprint.errors import SynthprintError
 from synthprint.io import (
@@ -25,7 +26,6 @@ from synthprint.io import (
     check_outside_data,
     load_folder,
     prepare_output_dir,
-    staged_outputs,
 )
 
 
@@ -168,7 +168,7 @@ def audit(
                                "images (SSIM)")
     record["table"] = {"file": "risk.csv", "sort": "risk_percentile"}
     record["notes"] = [f"{n_copies} synthetic images flagged as copies; see copies.csv."]
-    with staged_outputs(out, stale=stale) as staged:   # all of this run's files, or none
+    with writing_outputs(out, stale, force) as staged:   # all of this run's files, or none
         atomic_write_text(staged.path / "attacks.csv", "\n".join(rows) + "\n", force=force)
         for name, frame in (("risk.csv", result.risk), ("copies.csv", result.copy_table)):
             atomic_write_text(staged.path / name,

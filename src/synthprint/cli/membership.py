@@ -17,6 +17,7 @@ from synthprint.cli._common import (
     methods_table,
     plan_outputs,
     say_written,
+    writing_outputs,
     write_run_files,
 )
 from synthprint.errors import SynthprintError
@@ -27,7 +28,6 @@ from synthprint.io import (
     membership_data,
     prepare_output_dir,
     read_labels_csv,
-    staged_outputs,
 )
 from synthprint.io.submission import TASK_LABELS
 
@@ -161,7 +161,7 @@ def membership(
     record["table"] = {"file": "scores.csv", "sort": "score"}
     record["notes"] = [f"Threshold chosen for {metric} on the labelled train images; labels "
                        "assume the unknown images come from the same population."]
-    with staged_outputs(out, stale=stale) as staged:   # all of this run's files, or none
+    with writing_outputs(out, stale, force) as staged:   # all of this run's files, or none
         write_run_files(staged.path, names, labels, edition=edition, task="membership",
                         scores_csv=scores_csv, force=force)
         save_record(staged.path, record, force=force)

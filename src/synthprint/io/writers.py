@@ -7,12 +7,17 @@ import re
 import secrets
 import shutil
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from synthprint.errors import OutputExistsError, SynthprintError
+
+try:
+    import fcntl
+except ImportError:  # Windows: runs sharing an --out are not serialised
+    fcntl = None
 
 
 def check_can_write(path: str | Path, force: bool = False) -> Path:
@@ -118,7 +123,8 @@ def prepare_output_dir(out: str | Path, names: Iterable[str], *, force: bool = F
                 raise SynthprintError(f"{out}: {parent} is a file, so --out cannot be made there")
             break
     check_outside_data(out, inputs, "--out")
-    check_no_interrupted_commit(out)
+    if not _being_written(out):   # else its run's files are moving: checked under the lock
+        check_no_interrupted_commit(out)
     for file in input_files:
         if file is not None and out.resolve() == Path(file).resolve().parent:
             raise SynthprintError(f"{out}: holds the input {file}; this run's files would be "
@@ -218,17 +224,25 @@ def _in_out(exc: OSError, stage: Path, out: Path) -> OSError:
     return OSError(exc.errno, exc.strerror or str(exc), str(where))
 
 
-def _commit(stage: Path, out: Path) -> None:
+def _commit(stage: Path, out: Path, force: bool) -> None:
     """Move every entry of ``stage`` into ``out``, replacing the entries of the same names
     as one set: the old ones are moved aside first, and if anything fails (or is
-    interrupted) every step is undone (:func:`_roll_back`) before the error is raised."""
+    interrupted) every step is undone (:func:`_roll_back`) before the error is raised.
+    Unless ``force``, an entry of ``out`` with a staged name is refused
+    (:class:`OutputExistsError`) and nothing is replaced."""
+    names = sorted(p.name for p in stage.iterdir())
+    if not force:
+        for name in names:
+            if _exists(out / name):
+                raise OutputExistsError(
+                    f"{out / name}: was written by another run while this one worked; pass "
+                    "--force to replace it (or choose another --out)")
     aside = temp_folder_name(out, "run-old")
     aside.mkdir()
-    names = sorted(p.name for p in stage.iterdir())
     try:
         for name in names:
             target = out / name
-            if target.exists() or target.is_symlink():
+            if _exists(target):
                 target.rename(aside / name)
             (stage / name).rename(target)
     except BaseException:
@@ -266,8 +280,9 @@ def _roll_back(names: list[str], stage: Path, aside: Path, out: Path) -> list[st
 
 def check_no_interrupted_commit(out: Path) -> None:
     """Raise when ``out`` holds a non-empty ``.run-old.<hex>.tmp`` folder: a run was killed
-    while replacing its files, and the earlier run's files are still there (an empty one is
-    removed)."""
+    while replacing its files, and the earlier run's files are still there. (An empty one
+    may be a concurrent run's, just made: :func:`staged_outputs` removes those under its
+    lock.)"""
     if not out.is_dir():
         return
     for left in _temp_folders(out, "run-old"):
@@ -275,11 +290,47 @@ def check_no_interrupted_commit(out: Path) -> None:
             raise SynthprintError(
                 f"{left}: holds an earlier run's files, left when a run was stopped while "
                 f"replacing them; move them back into {out} (or delete {left}) and run again")
-        left.rmdir()
+
+
+def _being_written(out: Path) -> bool:
+    """Whether another run holds ``out``'s :func:`_writing_lock` now."""
+    if fcntl is None or not out.is_dir():
+        return False
+    fd = os.open(out, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)
+    return False
 
 
 @contextmanager
-def staged_outputs(out: str | Path, *, stale: Iterable[str] = ()) -> Iterator[StagedOutputs]:
+def _writing_lock(out: Path, on_wait: Callable[[], None] | None) -> Iterator[None]:
+    """Hold an exclusive advisory lock (``flock``) on the folder ``out`` itself, so runs
+    writing into the same folder take turns; the system releases it when the process ends,
+    however it ends, and it leaves no file behind. ``on_wait`` is called once when another
+    run holds it and this one waits."""
+    if fcntl is None:
+        yield
+        return
+    fd = os.open(out, os.O_RDONLY)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            if on_wait is not None:
+                on_wait()
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
+
+
+@contextmanager
+def staged_outputs(out: str | Path, *, stale: Iterable[str] = (), force: bool = True,
+                   on_wait: Callable[[], None] | None = None) -> Iterator[StagedOutputs]:
     """Write a run's outputs as one set: the block writes them into a hidden folder in
     ``out`` (``staged.path``); when it ends without error they replace the files or folders
     of their names in ``out`` together (:func:`_commit`) and the ``stale`` outputs of an
@@ -287,22 +338,28 @@ def staged_outputs(out: str | Path, *, stale: Iterable[str] = ()) -> Iterator[St
     disk, Ctrl-C while the report renders, a name taken by a folder) leaves ``out`` as it
     was, never the new run's files beside the old run's; an ``OSError`` names the file in
     ``out``, not its hidden copy. Call after :func:`prepare_output_dir` checked the names.
+
+    Runs sharing ``out`` take turns (:func:`_writing_lock`; ``on_wait`` is called when this
+    one has to wait). ``force=False`` refuses, replacing nothing, an output that another
+    run wrote after :func:`prepare_output_dir` found the name free.
     """
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    check_no_interrupted_commit(out)
-    remove_leftover_temps(out, "run")
-    stage = temp_folder_name(out, "run")
-    stage.mkdir()
-    staged = StagedOutputs(stage)
-    try:
-        yield staged
-        _commit(stage, out)
-        staged.removed = remove_stale_outputs(out, stale)
-    except OSError as exc:
-        renamed = _in_out(exc, stage, out)
-        if renamed is exc:
-            raise
-        raise renamed from exc
-    finally:
-        shutil.rmtree(stage, ignore_errors=True)
+    with _writing_lock(out, on_wait):
+        check_no_interrupted_commit(out)
+        remove_leftover_temps(out, "run-old")   # empty ones: a run stopped before moving
+        remove_leftover_temps(out, "run")
+        stage = temp_folder_name(out, "run")
+        stage.mkdir()
+        staged = StagedOutputs(stage)
+        try:
+            yield staged
+            _commit(stage, out, force)
+            staged.removed = remove_stale_outputs(out, stale)
+        except OSError as exc:
+            renamed = _in_out(exc, stage, out)
+            if renamed is exc:
+                raise
+            raise renamed from exc
+        finally:
+            shutil.rmtree(stage, ignore_errors=True)
