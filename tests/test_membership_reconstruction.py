@@ -98,6 +98,14 @@ def test_best_threshold_separates_and_uses_the_widest_gap():
     assert prior_threshold(s, 0.5) == pytest.approx(0.5)
 
 
+def test_prior_threshold_labels_the_share_asked_for_and_keeps_tied_scores_together():
+    ties = np.r_[np.ones(12), np.full(7, 0.5), np.zeros(11)]      # 30 scores, 3 values
+    used = {p: int((ties > prior_threshold(ties, p)).sum()) for p in (0.1, 0.2, 0.3, 0.5, 0.7)}
+    assert used == {0.1: 0, 0.2: 12, 0.3: 12, 0.5: 12, 0.7: 19}  # nearest; larger on a draw
+    five = np.arange(5.0)
+    assert [int((five > prior_threshold(five, p)).sum()) for p in (0.1, 0.5, 0.9)] == [1, 3, 5]
+
+
 def test_threshold_scores_come_from_heads_of_the_chosen_kind():
     """With the logistic head chosen on all labelled images, the out-of-fold scores that
     place its threshold must come from logistic heads too, not from a new choice in each

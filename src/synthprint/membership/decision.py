@@ -99,20 +99,25 @@ def best_threshold(scores, labels, metric: str = "kappa",
 
 
 def prior_threshold(scores, prior: float) -> float:
-    """The threshold that labels ``round(prior * n)`` of the n ``scores`` used (the highest
-    ones). ``prior`` is the assumed share of used images,
-    in (0, 1)."""
+    """The threshold ``t`` for which ``scores > t`` labels ``prior`` of the n ``scores`` used
+    (the highest ones): ``floor(prior * n + 0.5)`` of them, or, when tied scores straddle
+    that count (one threshold gives tied scores one label), the achievable count nearest it,
+    the larger one when two are as near. ``prior`` is the assumed share of used images, in
+    (0, 1); ``scores``: (n,) floats, n >= 1."""
     if not 0.0 < prior < 1.0:
         raise SynthprintError(f"the prior share of used images must be in (0, 1), got {prior}")
     s = np.sort(np.asarray(scores, dtype=np.float64))[::-1]
     if len(s) == 0:
         raise SynthprintError("no scores to threshold")
-    k = int(round(prior * len(s)))
-    if k <= 0:
+    k = int(np.floor(prior * len(s) + 0.5))
+    _, first = np.unique(-s, return_index=True)   # where each distinct score starts in s
+    achievable = [*first.tolist(), len(s)]         # used when the cut is just above one
+    n_used = min(achievable, key=lambda c: (abs(c - k), -c))
+    if n_used == 0:
         return float(s[0] + max(1e-9, 1e-6 * abs(s[0])))
-    if k >= len(s):
+    if n_used == len(s):
         return float(s[-1] - max(1e-9, 1e-6 * abs(s[-1])))
-    return float((s[k - 1] + s[k]) / 2)
+    return float((s[n_used - 1] + s[n_used]) / 2)
 
 
 #: What to write when cross-validation finds no membership signal (see :func:`no_signal_labels`).
