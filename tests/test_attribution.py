@@ -212,6 +212,20 @@ def test_fingerprint_cnn_is_tiny_deterministic_and_learns(patterns):
     assert not np.array_equal(pa, c.predict_proba(xt))
 
 
+def test_a_failed_refit_leaves_the_estimator_unfitted_not_mixed(spectra):
+    (x, y), (xt, _) = spectra
+    for est, bad in ((Ensemble([("spectral", SpectralFingerprint())], weights=None),
+                      {"weights": [1.0, 1.0]}),                    # found wrong after checks
+                     (SpectralFingerprint(), {"C": -1.0})):
+        est.fit(x, y)
+        assert est.predict(xt).shape == (len(xt),)
+        with pytest.raises(ValueError):
+            est.set_params(**bad).fit(x, y + 1)                     # new subset numbers
+        with pytest.raises(NotFittedError):
+            est.predict(xt)
+        assert not [n for n in vars(est) if n.endswith("_") and not n.startswith("_")]
+
+
 def test_ensemble_pools_members_and_is_deterministic(spectra):
     (x, y), (xt, yt) = spectra
     members = [("spectral", SpectralFingerprint()), ("residual", ResidualFingerprint())]

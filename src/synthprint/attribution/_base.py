@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
@@ -39,8 +40,19 @@ class AttributionEstimator(ClassifierMixin, BaseEstimator):
 
     Subclasses implement :meth:`fit` (calling :meth:`_check_fit`) and :meth:`predict_proba`.
     ``classes_`` holds the subset numbers (int64, ascending); column j of ``predict_proba``
-    belongs to ``classes_[j]``.
+    belongs to ``classes_[j]``. A ``fit`` that fails leaves the estimator unfitted, never
+    half of a new fit over the old one.
     """
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "fit" in vars(cls):
+            cls.fit = _unfitted_on_failure(vars(cls)["fit"])
+
+    def _forget_fit(self) -> None:
+        """Remove every fitted attribute (public names ending in ``_``)."""
+        for name in [n for n in vars(self) if n.endswith("_") and not n.startswith("_")]:
+            delattr(self, name)
 
     def _check_fit(self, generated: np.ndarray, subsets: np.ndarray,
                    real: np.ndarray | None = None, real_subsets: np.ndarray | None = None,
@@ -82,6 +94,18 @@ class AttributionEstimator(ClassifierMixin, BaseEstimator):
         """Most probable subset of each image: (M,) int64, values from ``classes_``."""
         proba = self.predict_proba(images)
         return self.classes_[np.argmax(proba, axis=1)]
+
+
+def _unfitted_on_failure(fit: Callable) -> Callable:
+    """``fit`` that, when it raises, first removes what it (or an earlier fit) set."""
+    @functools.wraps(fit)
+    def wrapped(self, *args, **kwargs):
+        try:
+            return fit(self, *args, **kwargs)
+        except BaseException:
+            self._forget_fit()
+            raise
+    return wrapped
 
 
 def log_loss(proba: np.ndarray, y_index: np.ndarray) -> float:
