@@ -568,3 +568,18 @@ def test_an_interrupted_forced_rerun_leaves_the_earlier_run_whole(tmp_path, monk
     rerun = runner.invoke(app, _args(out, None, *nn, "--prior", "0.2", "--force"))
     assert rerun.exit_code == 130
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before   # no hidden leftovers
+
+
+def test_random_state_is_a_seed_int_or_none_and_a_generator_is_refused_at_fit(small):
+    from synthprint.attribution import Ensemble, SpectralFingerprint
+
+    G, R, y, _ = small
+    for bad in (np.random.RandomState(0), np.random.default_rng(0), -1, 2**32, 1.5, True):
+        with pytest.raises(SynthprintError, match="random_state must be an int"):
+            _small("texture-forest", random_state=bad).fit(G, R, y)
+        with pytest.raises(SynthprintError, match="random_state must be an int"):
+            Ensemble([("spectral", SpectralFingerprint())], weights=None,
+                     random_state=bad).fit(G, np.repeat([1, 2], len(G) // 2))
+    a = _small("texture-forest", random_state=None).fit(G, R, y).score_samples(R)
+    b = _small("texture-forest", random_state=np.int64(0)).fit(G, R, y).score_samples(R)
+    np.testing.assert_array_equal(a, b)                  # None is seed 0: reproducible

@@ -1,6 +1,9 @@
-"""Input checks at the edge of every estimator: image stacks as the estimators take them."""
+"""Input checks at the edge of every estimator: image stacks as the estimators take them,
+and their seeds."""
 
 from __future__ import annotations
+
+import numbers
 
 import numpy as np
 
@@ -35,3 +38,19 @@ def check_image_stack(images, what: str, *, square: bool = False,
     if square and X.shape[1] != X.shape[2]:
         raise SynthprintError(f"{what}: images of {X.shape[1]}x{X.shape[2]} px are not square")
     return X
+
+
+def check_seed(random_state, owner: str) -> int:
+    """An estimator's ``random_state`` as the int seed it uses: an int in 0..2**32-1, or None
+    (= 0: results are reproducible by default). A ``numpy.random.RandomState`` or
+    ``Generator`` is refused: its state moves as it is used, so a refit or a copy would not
+    give the same results. Raises :class:`~synthprint.errors.SynthprintError` naming
+    ``owner`` (the estimator's class name)."""
+    if random_state is None:
+        return 0
+    if (isinstance(random_state, numbers.Integral) and not isinstance(random_state, bool)
+            and 0 <= random_state < 2**32):
+        return int(random_state)
+    raise SynthprintError(f"{owner}: random_state must be an int in 0..2**32-1 or None (= 0), "
+                          f"got {random_state!r}: synthprint's results are reproducible, so "
+                          "it takes a seed, not a random generator")

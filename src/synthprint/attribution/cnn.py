@@ -28,6 +28,7 @@ import copy
 import numpy as np
 
 from synthprint._progress import progress_task
+from synthprint._validation import check_seed
 from synthprint.attribution._base import AttributionEstimator, chunk_slices, log_loss
 from synthprint.errors import SynthprintError
 
@@ -223,10 +224,11 @@ class FingerprintCNN(AttributionEstimator):
             keep = np.isin(real_subsets, self.classes_)
             real, yr = real[keep], np.searchsorted(self.classes_, real_subsets[keep])
             use_real = len(real) > 0
-        rng = np.random.default_rng(self.random_state)
+        seed = check_seed(self.random_state, type(self).__name__)
+        rng = np.random.default_rng(seed)
         train, held = self._split(subsets, rng)
         with torch_settings(self.n_threads) as torch:
-            torch.manual_seed(self.random_state)
+            torch.manual_seed(seed)
             net = build_network(len(self.classes_), tuple(self.widths), self.patch,
                                 self.sigma, self.dropout)
             opt = torch.optim.AdamW(net.parameters(), lr=self.lr,

@@ -23,7 +23,7 @@ import numpy as np
 from sklearn.base import clone
 from sklearn.model_selection import StratifiedKFold
 
-from synthprint._validation import check_image_stack
+from synthprint._validation import check_image_stack, check_seed
 from synthprint.attribution._base import AttributionEstimator, log_loss, softmax
 from synthprint.attribution.residual import ResidualFingerprint
 from synthprint.attribution.spectral import SpectralFingerprint
@@ -180,6 +180,7 @@ class Ensemble(AttributionEstimator):
         """
         generated, subsets, real, real_subsets = self._check_fit(
             generated, subsets, real, real_subsets)
+        self._seed()   # a bad random_state is refused before any member is fitted
         n_members = len(self._members())
         self.cv_scores_ = None
         if isinstance(self.weights, str):
@@ -200,6 +201,9 @@ class Ensemble(AttributionEstimator):
             self._pseudo_label(generated, subsets, real, real_subsets, unlabelled)
         return self
 
+    def _seed(self) -> int:
+        return check_seed(self.random_state, type(self).__name__)
+
     def _cv_weights(self, generated, subsets, real, real_subsets, n_members) -> np.ndarray:
         y = np.searchsorted(self.classes_, subsets)
         if n_members == 1:
@@ -208,7 +212,7 @@ class Ensemble(AttributionEstimator):
         if folds < 2:
             return np.ones(n_members)
         oof = np.zeros((n_members, len(y), len(self.classes_)))
-        cv = StratifiedKFold(folds, shuffle=True, random_state=self.random_state)
+        cv = StratifiedKFold(folds, shuffle=True, random_state=self._seed())
         for tr, te in cv.split(np.zeros(len(y)), y):
             for m, est in enumerate(self._fit_members(generated[tr], subsets[tr], real,
                                                       real_subsets)):
@@ -229,7 +233,7 @@ class Ensemble(AttributionEstimator):
         return grid[best]
 
     def _pseudo_label(self, generated, subsets, real, real_subsets, unlabelled):
-        rng = np.random.default_rng(self.random_state)
+        rng = np.random.default_rng(self._seed())
         if len(unlabelled) > self.max_unlabelled:
             pick = np.sort(rng.choice(len(unlabelled), self.max_unlabelled, replace=False))
             unlabelled = unlabelled[pick]

@@ -30,7 +30,7 @@ from sklearn.base import BaseEstimator
 from sklearn.model_selection import StratifiedKFold
 from sklearn.utils.validation import check_is_fitted
 
-from synthprint._validation import check_image_stack
+from synthprint._validation import check_image_stack, check_seed
 from synthprint.errors import SynthprintError
 from synthprint.features import FeatureCache, content_hash, pairwise
 from synthprint.membership.decision import METRICS, best_threshold, prior_threshold
@@ -244,10 +244,10 @@ class MembershipEstimator(BaseEstimator):
         prior = getattr(self, "prior", None)
         if prior is not None and not 0.0 < float(prior) < 1.0:
             raise SynthprintError(f"prior (share of used images) must be in (0, 1), got {prior}")
+        self._seed()
 
     def _seed(self) -> int:
-        rs = getattr(self, "random_state", None)
-        return 0 if rs is None else int(rs)
+        return check_seed(getattr(self, "random_state", None), type(self).__name__)
 
     def _pool(self, real) -> tuple[np.ndarray, np.ndarray]:
         """The pool (labelled images, then new ones) and the pool rows of ``real``."""
