@@ -5,6 +5,7 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from synthprint.audit import find_copies, real_yardstick, run_audit
@@ -103,6 +104,9 @@ def test_write_filtered_keeps_bytes_and_lists_dropped(audit_folders, tmp_path):
         write_filtered(synth, drop, folder)
     with pytest.raises(SynthprintError, match="is inside the input folder"):
         write_filtered(synth, drop, audit_folders / "synthetic" / "clean", force=True)
+    synth.names[0] = 'patient 12, slice "40".png'           # a name a CSV must quote
+    _, listing = write_filtered(synth, drop, tmp_path / "quoted" / "filtered")
+    assert list(pd.read_csv(listing)["name"]) == ['patient 12, slice "40".png', "synthetic_3.png"]
 
 
 def test_find_copies_from_a_given_matrix_equals_its_own_search():
@@ -143,6 +147,9 @@ def test_the_audit_computes_each_similarity_matrix_once(audit_folders, monkeypat
     result = run_audit(train, holdout, synth, attacks, n_splits=2, n_repeats=1, n_boot=50,
                        quiet=True)
     assert len(computed) == len(set(computed)) == 8   # 8 distinct matrices (bench/RESULTS.md)
+    # the verdict takes the best of the attacks: each interval covers 1 - 0.05 / attacks
+    assert result.confidence == pytest.approx(1 - 0.05 / len(AUDIT_ATTACKS))
+    assert {a.cv.pooled.confidence for a in result.attacks} == {result.confidence}
     assert ("ssim", 0) in {c[:2] for c in computed}
     assert set(result.risk["name"][:3]) == {"train_1.png", "train_2.png", "train_3.png"}
     # the yardstick is read from the real x real matrix an attack computed: exact
@@ -249,7 +256,7 @@ def test_cli_audit_rerun_with_force_replaces_every_earlier_output(audit_folders,
     def args_for(out, synthetic=audit_folders / "synthetic"):
         return ["audit", "--train", str(audit_folders / "train"), "--holdout",
                 str(audit_folders / "holdout"), "--synthetic", str(synthetic), "--out",
-                str(out), "--attacks", "nearest-neighbour", "-q", "--n-boot", "50", "--folds",
+                str(out), "--attacks", "nearest-neighbour", "-q", "--n-boot", "200", "--folds",
                 "2", "--repeats", "1"]
 
     out = tmp_path / "audit"

@@ -212,7 +212,7 @@ def test_a_failed_write_is_an_error_that_names_the_file_not_a_bug(tmp_path, monk
     d = demo_path("membership")
     result = runner.invoke(app, ["membership", "--train", str(d / "train"), "--test",
                                  str(d / "test"), "--out", str(tmp_path / "o"), "-q",
-                                 "--method", "nearest-neighbour", "--n-boot", "50"])
+                                 "--method", "nearest-neighbour", "--n-boot", "200"])
     said = " ".join(result.output.split())
     assert result.exit_code == 2 and "internal error" not in said
     assert f"{tmp_path / 'o' / 'run.csv'}: No space left on device" in said

@@ -14,7 +14,7 @@ from synthprint.errors import SynthprintError
 from synthprint.evaluation import (
     UndefinedMetricError,
     accuracy,
-    auc_interval_includes_chance,
+    auc_interval_above_chance,
     binary_metrics,
     cohen_kappa,
     confusion_matrix,
@@ -171,12 +171,14 @@ def test_bootstrap_intervals_are_seeded_and_cover_the_value():
     for m in a:
         assert m.low <= m.value <= m.high, m
     assert a.value("roc_auc") == pytest.approx(skm.roc_auc_score(y, s), abs=TOL)
-    assert not auc_interval_includes_chance(a)
+    assert auc_interval_above_chance(a)
     noise = binary_metrics(y, scores=np.zeros(300), n_boot=300)  # all tied: AUC 0.5
-    assert auc_interval_includes_chance(noise)
+    assert not auc_interval_above_chance(noise)
+    below = binary_metrics(y, p, -s, n_boot=300, seed=3)          # ranks members last
+    assert below["roc_auc"].high < 0.5 and not auc_interval_above_chance(below)
     assert "kappa" not in noise
     with pytest.raises(SynthprintError):
-        auc_interval_includes_chance(binary_metrics(y, p, n_boot=10))
+        auc_interval_above_chance(binary_metrics(y, p, n_boot=10))
     none = binary_metrics(y, p, s, n_boot=0)
     assert all(m.low is None for m in none)
     md = a.to_markdown()

@@ -194,7 +194,7 @@ def test_ssim_threshold_max_is_the_largest_labelled_real_real_ssim(small):
 def _args(out, test=None, *extra):
     d = demo_path("membership")
     return ["membership", "--train", str(d / "train"), "--test", str(test or d / "test"),
-            "--out", str(out), "-q", "--n-boot", "50", "--repeats", "1", *extra]
+            "--out", str(out), "-q", "--n-boot", "200", "--repeats", "1", *extra]
 
 
 def test_cli_on_demo_writes_outputs_and_refuses_overwrite(tmp_path):

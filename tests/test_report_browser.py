@@ -30,7 +30,7 @@ def demo_report(tmp_path_factory):
     result = CliRunner().invoke(app, ["membership", "--train", str(d / "train"), "--test",
                                       str(d / "test"), "--out", str(out), "--truth",
                                       str(d / "truth" / "real_unknown.csv"), "--report", "-q",
-                                      "--n-boot", "100", "--repeats", "1"])
+                                      "--n-boot", "200", "--repeats", "1"])
     assert result.exit_code == 0, result.output
     return out / "report.html"
 

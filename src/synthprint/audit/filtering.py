@@ -6,6 +6,7 @@ import shutil
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from synthprint.io import (
     ImageDataset,
@@ -53,8 +54,8 @@ def write_filtered(synthetic: ImageDataset, drop: np.ndarray, folder: str | Path
     except BaseException:
         shutil.rmtree(building, ignore_errors=True)
         raise
-    dropped = [n for n, d in zip(synthetic.names, drop) if d]
-    listing = atomic_write_text(folder.parent / "dropped.csv",
-                                "name,reason\n" + "".join(f"{n},copy\n" for n in dropped),
-                                force=force)
+    dropped = pd.DataFrame({"name": [n for n, d in zip(synthetic.names, drop) if d],
+                            "reason": "copy"})
+    listing = atomic_write_text(folder.parent / "dropped.csv",   # quoted: names may hold commas
+                                dropped.to_csv(index=False, lineterminator="\n"), force=force)
     return folder, listing

@@ -27,7 +27,8 @@ from synthprint.membership import MembershipEstimator
 @dataclass
 class Attack:
     """One membership attack's cross-validation on training (1) vs holdout (0) images;
-    ``no_signal``: its ROC AUC interval includes 0.5 (None without an interval)."""
+    ``no_signal``: its ROC AUC interval (of the audit's family-wise ``confidence``) does not
+    lie above 0.5 (None without an interval)."""
 
     name: str
     cv: CVResult
@@ -56,7 +57,9 @@ class AuditResult:
     nearest training image it is). ``copy_table`` has one row per synthetic image,
     highest SSIM first; ``copy_table.attrs["yardstick_pair"]`` names the closest real pair.
     ``identical`` lists each group of real images (training or holdout) with the same
-    pixels: they count once for the yardstick.
+    pixels: they count once for the yardstick. ``confidence``: the coverage of every
+    attack's intervals, 1 - 0.05 / (number of attacks) (Bonferroni), so that the verdict on
+    the best of them is wrong at most 5% of the time when no attack has a signal.
     """
 
     attacks: list[Attack]
@@ -66,6 +69,7 @@ class AuditResult:
     nearest_values: np.ndarray  # (n_train, k) SSIM of each training image's nearest synthetic
     nearest_indices: np.ndarray  # (n_train, k) their indices into the synthetic images
     identical: list[list[str]]  # names of real images given more than once (same pixels)
+    confidence: float = 0.95
 
     @property
     def best(self) -> Attack:
@@ -73,8 +77,15 @@ class AuditResult:
 
     @property
     def no_signal(self) -> bool:
-        """True when even the best attack's AUC interval includes 0.5."""
+        """True when even the best attack's AUC interval does not lie above 0.5."""
         return bool(self.best.no_signal)
+
+
+def family_confidence(n_attacks: int, level: float = 0.95) -> float:
+    """Coverage of each of ``n_attacks`` intervals so that all hold together with probability
+    at least ``level`` (Bonferroni): the audit's verdict takes the best attack, and the best
+    of several is above chance by luck more often than one is."""
+    return 1.0 - (1.0 - level) / n_attacks
 
 
 def _fold_percentiles(cv: CVResult, n_train: int) -> np.ndarray:
@@ -178,13 +189,15 @@ def run_audit(train: ImageDataset, holdout: ImageDataset, synthetic: ImageDatase
     if cache is None or not cache.enabled:
         cache = FeatureCache.in_memory()
     y = np.concatenate([np.ones(len(train), np.int64), np.zeros(len(holdout), np.int64)])
+    confidence = family_confidence(len(attacks))
     results = []
     for name, factory in attacks.items():
         estimator = factory()
         if estimator.get_params().get("cache", False) is None:
             estimator.set_params(cache=cache)
         run = run_membership(estimator, synthetic.images, real, y, n_splits=n_splits,
-                             n_repeats=n_repeats, seed=seed, n_boot=n_boot, quiet=quiet)
+                             n_repeats=n_repeats, seed=seed, n_boot=n_boot,
+                             confidence=confidence, quiet=quiet)
         results.append(Attack(name, run.cv, run.no_signal))
     results.sort(key=lambda a: (-(a.auc if a.auc is not None else -1.0), a.name))
     yardstick = real_yardstick(
@@ -210,4 +223,4 @@ def run_audit(train: ImageDataset, holdout: ImageDataset, synthetic: ImageDatase
     copy_table.attrs["yardstick_pair"] = (real_names[yardstick.i], real_names[yardstick.j])
     risk = _risk_table(train, results[0], synthetic, near_values, near_indices, copies)
     return AuditResult(results, risk, copies, copy_table.reset_index(drop=True), near_values,
-                       near_indices, identical)
+                       near_indices, identical, confidence)

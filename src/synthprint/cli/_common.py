@@ -38,6 +38,13 @@ CACHE_HELP = ("Keep similarity matrices in this folder so that a rerun on the sa
               "if set, else nothing is kept.")
 
 
+#: The fewest bootstrap resamples a command accepts: its signal verdict reads the interval's
+#: tails, which fewer resamples leave to one or two draws.
+VERDICT_MIN_BOOT = 200
+N_BOOT_HELP = (f"Bootstrap resamples (at least {VERDICT_MIN_BOOT}: the signal verdict rests "
+               "on the interval's tails).")
+
+
 def load_split_for(path: Path, layout: str, *, resize: bool, quiet: bool) -> ImageDataset:
     """Check that ``path`` is a ``layout`` split (e.g. "membership-train"), before decoding
     anything, then load it and say how images were converted (palette, 16-bit, ...)."""

@@ -10,6 +10,8 @@ from rich.table import Table
 
 from synthprint.cli._app import command, console, say
 from synthprint.cli._common import (
+    N_BOOT_HELP,
+    VERDICT_MIN_BOOT,
     CACHE_HELP,
     FORCE_HELP,
     SEED_LIMITS,
@@ -66,8 +68,7 @@ def audit(
     repeats: int = typer.Option(2, "--repeats", min=1, help="Cross-validation repeats."),
     seed: int = typer.Option(0, "--seed", **SEED_LIMITS,
                               help="Seed of folds, bootstrap and methods."),
-    n_boot: int = typer.Option(1000, "--n-boot", min=1, help="Bootstrap resamples (at least 1: "
-                                                       "the signal verdict needs the interval)."),
+    n_boot: int = typer.Option(1000, "--n-boot", min=VERDICT_MIN_BOOT, help=N_BOOT_HELP),
     cache_dir: Path = typer.Option(None, "--cache-dir", help=CACHE_HELP),
     resize: bool = typer.Option(False, "--resize", help="Resize images that are not 256x256."),
     force: bool = typer.Option(False, "--force", help=FORCE_HELP),
@@ -84,6 +85,7 @@ def audit(
     from synthprint.features import FeatureCache
     from synthprint.membership import make_method
     from synthprint.report import new_record, save_record, write_report
+    from synthprint.evaluation.table import percent
     from synthprint.report.blocks import cv_block, cv_curve
 
     names = _attack_names(attacks)
@@ -100,6 +102,9 @@ def audit(
                   for path, role, label in ((train, Role.REAL_USED, 1),
                                             (holdout, Role.REAL_NOT_USED, 0),
                                             (synthetic, Role.GENERATED, UNKNOWN_LABEL)))
+    size_notes = _sample_size_notes(tr, ho, train, holdout)
+    for note in size_notes:
+        say(note)
     factories = {n: (lambda n=n: make_method(n, seed=seed, quiet=quiet)) for n in names}
     result = run_audit(tr, ho, sy, factories, n_splits=folds, n_repeats=repeats, seed=seed,
                        n_boot=n_boot, cache=cache, quiet=quiet)
@@ -109,7 +114,7 @@ def audit(
                         f"({len(tr)} training vs {len(ho)} holdout images)",
                   title_justify="left")
     table.add_column("attack", overflow="fold")   # a method name must stay readable whole
-    for col in ("ROC AUC", "95% CI", "TPR@1%FPR", "TPR@0.1%FPR"):
+    for col in ("ROC AUC", f"{percent(result.confidence)} CI", "TPR@1%FPR", "TPR@0.1%FPR"):
         table.add_column(col)
     for a in result.attacks:
         p = a.cv.pooled
@@ -126,13 +131,17 @@ def audit(
     pair = result.copy_table.attrs["yardstick_pair"]
     yard = result.copies.yardstick
     best = result.best
+    auc = best.cv.pooled["roc_auc"]
+    interval = (f"{percent(result.confidence)} interval {auc.low:.3f}-{auc.high:.3f}"
+                + (f", 95% for all {len(names)} attacks together" if len(names) > 1 else ""))
     if result.no_signal:
+        where = "lies below 0.5 (worse than chance out of fold: noise, not membership)" \
+            if auc.high < 0.5 else "includes 0.5"
         verdict = (f"No detectable membership signal: the best attack ({best.name}) has ROC "
-                   f"AUC {best.auc:.3f}, and its 95% interval includes 0.5.")
+                   f"AUC {best.auc:.3f}, and its {interval} {where}.")
     else:
         verdict = (f"Membership is detectable: the best attack ({best.name}) reaches ROC AUC "
-                   f"{best.auc:.3f} (95% CI {best.cv.pooled['roc_auc'].low:.3f}-"
-                   f"{best.cv.pooled['roc_auc'].high:.3f}).")
+                   f"{best.auc:.3f} ({interval}).")
     verdict += (f" {n_copies} of {len(sy)} synthetic images are copies (nearest training "
                 f"image closer than SSIM {yard.value:.3f}, the closest pair of distinct real "
                 f"images: {pair[0]} and {pair[1]}).")
@@ -167,7 +176,8 @@ def audit(
     record["gallery_title"] = ("Training images most at risk, beside their closest synthetic "
                                "images (SSIM)")
     record["table"] = {"file": "risk.csv", "sort": "risk_percentile"}
-    record["notes"] = [f"{n_copies} synthetic images flagged as copies; see copies.csv."]
+    record["notes"] = [f"{n_copies} synthetic images flagged as copies; see copies.csv.",
+                       *size_notes]
     with writing_outputs(out, stale, force) as staged:   # all of this run's files, or none
         atomic_write_text(staged.path / "attacks.csv", "\n".join(rows) + "\n", force=force)
         for name, frame in (("risk.csv", result.risk), ("copies.csv", result.copy_table)):
@@ -182,3 +192,30 @@ def audit(
                       for n in outputs], staged.removed)
     if np.any(result.copies.flagged) and not filter_copies:
         console.print("rerun with --filter to write a copy of the synthetic set without them")
+
+
+#: Below this many training or holdout images an audit's intervals are said to be unreliable.
+FEW_IMAGES = 20
+
+
+def _sample_size_notes(tr, ho, train: Path, holdout: Path) -> list[str]:
+    """Refuse fewer than 2 training or holdout images (nothing can be cross-validated); the
+    warnings to say and record about what few images cannot support: a bootstrap interval
+    (a small sample separated perfectly resamples to 1.000-1.000) and a TPR at an FPR below
+    1 / (holdout images)."""
+    for data, folder, option in ((tr, train, "--train"), (ho, holdout, "--holdout")):
+        if len(data) < 2:
+            raise SynthprintError(f"{folder}: holds {len(data)} image; an audit needs at "
+                                  f"least 2 in {option} (and {FEW_IMAGES} or more for "
+                                  "intervals that mean something): add images")
+    notes = []
+    if min(len(tr), len(ho)) < FEW_IMAGES:
+        notes.append(f"warning: {len(tr)} training and {len(ho)} holdout images: with fewer "
+                     f"than {FEW_IMAGES} of either, the bootstrap intervals are too narrow to "
+                     "trust (a perfect separation of a small sample resamples to 1.000-1.000)")
+    short = [f"{label} FPR (needs {need})" for label, need in (("1%", 100), ("0.1%", 1000))
+             if len(ho) < need]
+    if short:
+        notes.append(f"note: with {len(ho)} holdout images, TPR at {' and at '.join(short)} "
+                     "is the TPR with no false positive at all")
+    return notes

@@ -31,7 +31,7 @@ def evaluate(
 
     A run that the challenge's validator would reject (a header row, 1.0 labels) is scored
     all the same, with a note that says why it would be rejected."""
-    from synthprint.evaluation import auc_interval_includes_chance
+    from synthprint.evaluation import auc_interval_above_chance
     from synthprint.evaluation.runs import evaluate_run
 
     result = evaluate_run(run, truth, task=task, n_boot=n_boot, seed=seed)
@@ -50,6 +50,7 @@ def evaluate(
     for note in result.notes:
         say(f"note: {note}")
     if "roc_auc" in table and table["roc_auc"].has_interval \
-            and auc_interval_includes_chance(table):
-        console.print("ROC AUC interval includes 0.5: no detectable membership signal",
+            and not auc_interval_above_chance(table):
+        console.print("ROC AUC interval does not lie above 0.5: no detectable membership "
+                      "signal",
                       highlight=False)

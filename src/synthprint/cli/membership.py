@@ -10,6 +10,8 @@ import typer
 from synthprint._defaults import MEMBERSHIP_METHOD
 from synthprint.cli._app import command, console
 from synthprint.cli._common import (
+    N_BOOT_HELP,
+    VERDICT_MIN_BOOT,
     CACHE_HELP,
     FORCE_HELP,
     SEED_LIMITS,
@@ -32,7 +34,7 @@ from synthprint.io import (
 from synthprint.io.submission import TASK_LABELS
 
 NO_SIGNAL = ("no detectable membership signal: the train cross-validation ROC AUC's 95% "
-             "interval includes 0.5")
+             "interval does not lie above 0.5")
 
 
 
@@ -64,8 +66,7 @@ def membership(
              "or 'threshold' (the method's labels anyway). Ignored with --prior."),
     folds: int = typer.Option(5, "--folds", min=2, help="Cross-validation folds."),
     repeats: int = typer.Option(2, "--repeats", min=1, help="Cross-validation repeats."),
-    n_boot: int = typer.Option(1000, "--n-boot", min=1, help="Bootstrap resamples (at least 1: "
-                                                       "the signal verdict needs the interval)."),
+    n_boot: int = typer.Option(1000, "--n-boot", min=VERDICT_MIN_BOOT, help=N_BOOT_HELP),
     seed: int = typer.Option(0, "--seed", **SEED_LIMITS,
                               help="Seed of folds, bootstrap and methods."),
     cache_dir: Path = typer.Option(None, "--cache-dir", help=CACHE_HELP),

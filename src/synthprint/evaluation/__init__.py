@@ -33,7 +33,7 @@ from synthprint.evaluation.multiclass import (
     multiclass_metrics,
 )
 from synthprint.evaluation.runs import Evaluation, evaluate_run, read_predictions
-from synthprint.evaluation.table import MetricTable, MetricValue, auc_interval_includes_chance
+from synthprint.evaluation.table import MetricTable, MetricValue, auc_interval_above_chance
 
 __all__ = [
     "CVResult",
@@ -43,7 +43,7 @@ __all__ = [
     "MetricValue",
     "UndefinedMetricError",
     "accuracy",
-    "auc_interval_includes_chance",
+    "auc_interval_above_chance",
     "roc_auc_difference",
     "binary_metrics",
     "cohen_kappa",

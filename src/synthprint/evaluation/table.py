@@ -40,6 +40,12 @@ class MetricValue:
                 "low": self.low, "high": self.high, "note": self.note}
 
 
+def percent(share: float) -> str:
+    """``share`` (0..1) as a percentage with at most one decimal: 0.95 -> "95%", 0.99444 ->
+    "99.4%"."""
+    return f"{share * 100:.1f}".removesuffix(".0") + "%"
+
+
 def _fmt(x: float | None, digits: int) -> str:
     return "n/a" if x is None else f"{x:.{digits}f}"
 
@@ -127,7 +133,7 @@ class MetricTable:
         return out
 
     def _interval_header(self) -> str:
-        return f"{round(self.confidence * 100):d}% CI"
+        return f"{percent(self.confidence)} CI"
 
     def _interval_text(self, m: MetricValue, digits: int) -> str:
         if m.has_interval:
@@ -223,8 +229,11 @@ def build_table(
     return MetricTable(rows, task, n, n_boot, seed, confidence, notes, dict(extras or {}))
 
 
-def auc_interval_includes_chance(result: MetricTable | MetricValue, chance: float = 0.5) -> bool:
-    """True when the ROC AUC interval includes ``chance`` (0.5): no detectable membership signal.
+def auc_interval_above_chance(result: MetricTable | MetricValue, chance: float = 0.5) -> bool:
+    """True when the ROC AUC interval lies wholly above ``chance`` (0.5): a detectable
+    membership signal. False when it includes chance, and also when it lies below: scores
+    that rank members lower than chance out of fold are a small-sample artefact of the
+    head, not evidence of membership, and their labels would be worse than none.
 
     Takes a :class:`MetricTable` (uses its ``roc_auc`` row) or a :class:`MetricValue`. Raises
     :class:`SynthprintError` when there is no interval (scores were not given, ``n_boot=0``, or
@@ -241,4 +250,4 @@ def auc_interval_includes_chance(result: MetricTable | MetricValue, chance: floa
             "with n_boot > 0 to say whether it differs from chance"
         )
     assert m.low is not None and m.high is not None
-    return m.low <= chance <= m.high
+    return m.low > chance

@@ -13,7 +13,7 @@ def metric_block(title: str, table: MetricTable, note: str | None = None) -> dic
     """A record ``metrics`` entry: {"title", "rows": [{"metric", "value", "low", "high"}]}."""
     rows = [{"metric": m.label, "value": m.value, "low": m.low, "high": m.high}
             for m in table]
-    block: dict[str, Any] = {"title": title, "rows": rows}
+    block: dict[str, Any] = {"title": title, "rows": rows, "confidence": table.confidence}
     if note:
         block["note"] = note
     return block
@@ -30,12 +30,14 @@ def cv_block(title: str, cv: CVResult) -> dict[str, Any]:
 
 
 def cv_curve(title: str, cv: CVResult) -> dict[str, Any] | None:
-    """A ``curves`` entry (true labels and repeat-averaged out-of-fold scores), or None when
-    the cross-validation has no scores."""
+    """A ``curves`` entry (true labels and repeat-averaged out-of-fold scores, and the pooled
+    ROC AUC of the metrics table as ``auc``: the mean over repeats, which the curve of
+    averaged scores need not have), or None when the cross-validation has no scores."""
     if cv.oof_scores is None or cv.task != "binary":
         return None
     return {"title": title, "y_true": cv.y.astype(int).tolist(),
-            "scores": np.asarray(cv.oof_scores).mean(axis=0).tolist()}
+            "scores": np.asarray(cv.oof_scores).mean(axis=0).tolist(),
+            "auc": cv.pooled.value("roc_auc") if "roc_auc" in cv.pooled else None}
 
 
 def confusion_block(title: str, table: MetricTable, prefix: str = "") -> dict[str, Any] | None:

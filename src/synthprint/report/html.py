@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 from jinja2 import Environment, PackageLoader
 
+from synthprint.evaluation.table import percent
 from synthprint.io.writers import atomic_write_text
 from synthprint.report.plots import confusion_plot, roc_plot, score_histogram
 from synthprint.report.record import load_record, to_jsonable
@@ -64,7 +65,8 @@ def _plots(record: dict[str, Any]) -> list[dict[str, str]]:
     if binary:
         plots.append({"id": "roc", "title": "ROC curve (log-scale false positive rate)",
                       "src": data_uri(roc_plot([(c["title"], np.asarray(c["y_true"]),
-                                                 np.asarray(c["scores"])) for c in binary]))})
+                                                 np.asarray(c["scores"]), c.get("auc"))
+                                                for c in binary]))})
         first = binary[0]
         y, s = np.asarray(first["y_true"]), np.asarray(first["scores"], dtype=float)
         names = first.get("class_names", ["not used (0)", "used (1)"])
@@ -104,6 +106,7 @@ def render_report(record: dict[str, Any], out: str | Path, *, thumb: int = 112) 
                       autoescape=True, trim_blocks=True,
                       lstrip_blocks=True)
     env.filters["fmt"] = _fmt
+    env.filters["percent"] = percent
     table = _read_table(Path(out), record.get("table"))
     return env.get_template("report.html.j2").render(
         record=record,

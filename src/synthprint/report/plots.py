@@ -28,21 +28,22 @@ def _axes(figsize: tuple[float, float]):
     return fig, fig.subplots()
 
 
-def roc_plot(curves: list[tuple[str, np.ndarray, np.ndarray]]) -> bytes:
+def roc_plot(curves: list[tuple[str, np.ndarray, np.ndarray, float | None]]) -> bytes:
     """ROC curves on a log-scale false-positive-rate axis (1e-3 .. 1), chance as a diagonal.
 
-    ``curves`` is a list of (label, y_true in {0,1}, scores); curves with a single class are
-    skipped. Returns PNG bytes.
+    ``curves`` is a list of (label, y_true in {0,1}, scores, auc); the legend shows ``auc``
+    when given (the number the metrics table reports, e.g. a mean over repeats), else the
+    AUC of these scores. Curves with a single class are skipped. Returns PNG bytes.
     """
     fig, ax = _axes((5.2, 4.2))
     floor = 1e-3
     grid = np.logspace(-3, 0, 200)
     ax.plot(grid, grid, color="grey", ls="--", lw=1, label="chance")
-    for i, (label, y, s) in enumerate(curves):
+    for i, (label, y, s, auc) in enumerate(curves):
         if len(np.unique(y)) < 2:
             continue
         fpr, tpr, _ = roc_curve(y, s)
-        auc = roc_auc(y, s)
+        auc = roc_auc(y, s) if auc is None else auc
         ax.step(np.maximum(fpr, floor), tpr, where="post", color=_COLOURS[i % len(_COLOURS)],
                 lw=1.8, label=f"{label} (AUC {auc:.3f})")
     ax.set_xscale("log")

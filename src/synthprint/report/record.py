@@ -7,10 +7,12 @@ rebuilds ``OUT/report.html`` from it alone. The record is plain JSON:
 ``command``      the command line that made the run
 ``inputs``       {role: folder}
 ``settings``     {name: value} (method, seed, edition, ...)
-``metrics``      [{"title": str, "rows": [{"metric", "value", "low", "high"}]}]
+``metrics``      [{"title": str, "rows": [{"metric", "value", "low", "high"}],
+                 "confidence": coverage of the intervals (default 0.95), "note": str}]
 ``verdict``      a sentence the reader must see first (e.g. "no detectable membership
                  signal"), or null
-``curves``       [{"title": str, "y_true": [0/1], "scores": [float]}] (ROC and histograms)
+``curves``       [{"title": str, "y_true": [0/1], "scores": [float], "auc": float or
+                 null (the legend's AUC, as the metrics table has it)}] (ROC, histograms)
 ``table``        {"file": "scores.csv", "columns": [...], "sort": column} per-image table
 ``gallery``      [{"name", "image": path, "score", "caption", "matches": [{"name", "image",
                  "similarity"}]}]
