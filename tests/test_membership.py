@@ -583,3 +583,24 @@ def test_random_state_is_a_seed_int_or_none_and_a_generator_is_refused_at_fit(sm
     a = _small("texture-forest", random_state=None).fit(G, R, y).score_samples(R)
     b = _small("texture-forest", random_state=np.int64(0)).fit(G, R, y).score_samples(R)
     np.testing.assert_array_equal(a, b)                  # None is seed 0: reproducible
+
+
+@pytest.mark.parametrize("shape", [(100, 100), (36, 36), (64, 50)])
+def test_texture_descriptors_take_sides_that_halve_to_odd(shape):
+    from synthprint.membership.texture import texture_descriptors
+
+    images = np.stack([ct_like(i, 128)[: shape[0], : shape[1]] for i in range(2)])
+    d = texture_descriptors(images)
+    assert d.shape == (2, 33) and np.all(np.isfinite(d))
+
+
+def test_density_ratio_caps_its_components_at_the_embedding_size(small):
+    from synthprint.membership import DensityRatio
+
+    G, R, y, test = small
+    small16 = (slice(None), slice(0, 16), slice(0, 16))     # 16 px: 2 x 2 = 4 features
+    scores = DensityRatio(n_components=8).fit(G[small16], R[small16], y).score_samples(
+        test[small16])
+    assert scores.shape == (len(test),) and np.all(np.isfinite(scores))
+    with pytest.raises(SynthprintError, match="n_components must be an int >= 1"):
+        DensityRatio(n_components=0).fit(G, R, y)

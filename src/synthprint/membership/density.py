@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass
 
 import numpy as np
 from scipy.special import logsumexp
 from sklearn.decomposition import PCA
 
+from synthprint.errors import SynthprintError
 from synthprint.features.pyramid import pyramid_level
 from synthprint.membership._base import MembershipEstimator
 
@@ -74,6 +76,12 @@ class DensityRatio(MembershipEstimator):
         self.metric = metric
         self.prior = prior
 
+    def _check_params(self) -> None:
+        super()._check_params()
+        if not (isinstance(self.n_components, numbers.Integral) and self.n_components >= 1):
+            raise SynthprintError(f"DensityRatio: n_components must be an int >= 1, got "
+                                  f"{self.n_components!r}")
+
     def _context(self, generated, pool) -> DensityContext:
         return DensityContext(_embed(generated, self.level), _embed(pool, self.level))
 
@@ -81,7 +89,7 @@ class DensityRatio(MembershipEstimator):
         rows, y = np.asarray(rows), np.asarray(y)
         ref_rows = rows[y == 0] if np.sum(y == 0) >= 2 else rows
         g, r = ctx.generated, ctx.pool[ref_rows]
-        k = int(max(1, min(self.n_components, len(r) - 1, len(g) - 1)))
+        k = int(max(1, min(self.n_components, len(r) - 1, len(g) - 1, g.shape[1])))
         pca = PCA(n_components=k, random_state=0).fit(np.concatenate([g, r]))
         gen, ref = pca.transform(g), pca.transform(r)
         return DensityHead(pca, gen, ref, ref_rows, self._scott(gen), self._scott(ref))

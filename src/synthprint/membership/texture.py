@@ -15,10 +15,12 @@ from synthprint.membership._base import MembershipEstimator
 
 
 def _haar_energies(img: np.ndarray, levels: int = 3) -> list[float]:
-    """Mean squared detail coefficients (LH, HL, HH) of a ``levels``-level Haar transform."""
+    """Mean squared detail coefficients (LH, HL, HH) of a ``levels``-level Haar transform; an
+    odd side loses its last row or column at the level where it is odd."""
     a = img.astype(np.float64) / 255.0
     out = []
     for _ in range(levels):
+        a = a[: a.shape[0] // 2 * 2, : a.shape[1] // 2 * 2]
         p, q = a[0::2, 0::2], a[0::2, 1::2]
         r, s = a[1::2, 0::2], a[1::2, 1::2]
         out += [float(np.mean(((p - q + r - s) / 2) ** 2)),
