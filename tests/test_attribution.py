@@ -226,6 +226,16 @@ def test_a_failed_refit_leaves_the_estimator_unfitted_not_mixed(spectra):
         assert not [n for n in vars(est) if n.endswith("_") and not n.startswith("_")]
 
 
+def test_ensemble_weighs_members_only_with_folds_its_members_can_fit(spectra):
+    (x, y), (xt, _) = spectra
+    two = np.concatenate([np.flatnonzero(y == c)[:2] for c in np.unique(y)])
+    members = [("spectral", SpectralFingerprint()), ("residual", ResidualFingerprint())]
+    est = Ensemble(members).fit(x[two], y[two])              # 2 a subset: no folds to weigh
+    np.testing.assert_allclose(est.weights_, [0.5, 0.5])
+    three = np.concatenate([np.flatnonzero(y == c)[:3] for c in np.unique(y)])
+    assert Ensemble(members).fit(x[three], y[three]).cv_scores_["folds"] == 3
+
+
 def test_ensemble_pools_members_and_is_deterministic(spectra):
     (x, y), (xt, yt) = spectra
     members = [("spectral", SpectralFingerprint()), ("residual", ResidualFingerprint())]

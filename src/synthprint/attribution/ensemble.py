@@ -65,7 +65,8 @@ class Ensemble(AttributionEstimator):
         Each is cloned before fitting.
     weights : ``"cv"`` (weights chosen by cross-validated log-loss, see the module
         docstring), one weight per member (normalised to sum 1), or ``None`` (equal).
-    cv_folds : folds for ``weights="cv"`` (at most the smallest subset's count).
+    cv_folds : folds for ``weights="cv"`` (fewer when a training fold would keep fewer than
+        2 images of a subset; with 2 images in a subset, equal weights).
     weight_step : spacing of the weight grid for ``weights="cv"``.
     pseudo_label : use the ``unlabelled`` images given to :meth:`fit`.
     threshold : minimum pooled probability for an unlabelled image to get a pseudo-label.
@@ -208,9 +209,12 @@ class Ensemble(AttributionEstimator):
         y = np.searchsorted(self.classes_, subsets)
         if n_members == 1:
             return np.ones(1)
-        folds = int(min(self.cv_folds, np.bincount(y).min()))
+        smallest = int(np.bincount(y).min())
+        folds = int(min(self.cv_folds, smallest))
+        while folds >= 2 and smallest - -(-smallest // folds) < 2:
+            folds -= 1   # every training fold keeps 2 images a subset, as members need
         if folds < 2:
-            return np.ones(n_members)
+            return np.ones(n_members)   # too few images to weigh members: equal weights
         oof = np.zeros((n_members, len(y), len(self.classes_)))
         cv = StratifiedKFold(folds, shuffle=True, random_state=self._seed())
         for tr, te in cv.split(np.zeros(len(y)), y):
