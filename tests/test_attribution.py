@@ -207,6 +207,9 @@ def test_fingerprint_cnn_is_tiny_deterministic_and_learns(patterns):
     assert np.mean(a.predict(xt) == yt) >= 0.5  # chance is 0.2
     assert 1 <= a.best_epoch_ <= 10 and len(a.history_) <= 10
     assert set(a.history_[0]) == {"epoch", "train_loss", "val_loss", "val_accuracy"}
+    import pickle
+
+    np.testing.assert_array_equal(pickle.loads(pickle.dumps(a)).predict_proba(xt), pa)
     c = FingerprintCNN(**{**kwargs, "random_state": 4, "epochs": 2, "max_shift": 2,
                           "flips": True}).fit(x, y)
     assert not np.array_equal(pa, c.predict_proba(xt))

@@ -304,6 +304,24 @@ class FingerprintCNN(AttributionEstimator):
                 out[sl] = torch.softmax(logits, dim=1).numpy()
         return out / out.sum(axis=1, keepdims=True)
 
+    def __getstate__(self) -> dict:
+        """Pickle the trained network as its weights (its class is built at fit time, so
+        the module itself cannot be pickled); :meth:`__setstate__` rebuilds it."""
+        state = self.__dict__.copy()
+        if "model_" in state:
+            state["model_"] = {k: v.detach().clone() for k, v in
+                               state["model_"].state_dict().items()}
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        weights = state.get("model_")
+        if isinstance(weights, dict):
+            net = build_network(len(self.classes_), tuple(self.widths), self.patch,
+                                self.sigma, self.dropout)
+            net.load_state_dict(weights)
+            self.model_ = net.eval()
+
     def predict_proba(self, images: np.ndarray) -> np.ndarray:
         """(M, K) float64 probabilities, columns in ``classes_`` order, rows sum to 1."""
         images = self._check_predict(images)
