@@ -37,17 +37,30 @@ def _noisy(img, seed, sd=6.0):
     return np.clip(img + rng.normal(0, sd, img.shape), 0, 255).astype(np.uint8)
 
 
+def _slice(seed: int) -> np.ndarray:
+    """A CT-like image with its own anatomy: :func:`ct_like` plus organs (ellipses) placed
+    by ``seed``, so that images differ at 64 px too, not only in their noise."""
+    rng = np.random.default_rng(10_000 + seed)
+    img = ct_like(seed).astype(np.float64)
+    yy, xx = np.mgrid[:256, :256] / 256 - 0.5
+    for _ in range(4):
+        cy, cx = rng.uniform(-0.15, 0.15, 2)
+        ry, rx = rng.uniform(0.03, 0.09, 2)
+        img[((yy - cy) / ry) ** 2 + ((xx - cx) / rx) ** 2 < 1] += rng.uniform(-120, 60)
+    return np.clip(img, 0, 255).astype(np.uint8)
+
+
 @pytest.fixture
 def audit_folders(tmp_path):
-    train = [ct_like(100 + i) for i in range(8)]
-    holdout = [ct_like(200 + i) for i in range(8)]
+    train = [_slice(100 + i) for i in range(8)]
+    holdout = [_slice(200 + i) for i in range(8)]
     for i, img in enumerate(train):
         write_png(tmp_path / "train" / f"train_{i + 1}.png", img)
     for i, img in enumerate(holdout):
         write_png(tmp_path / "holdout" / f"holdout_{i + 1}.png", img)
     # synthetic: near-copies of the first 3 training images, plus unrelated samples
     synth = [_noisy(train[i], 300 + i, sd=2.0) for i in range(3)]
-    synth += [ct_like(400 + i) for i in range(7)]
+    synth += [_slice(400 + i) for i in range(7)]
     for i, img in enumerate(synth):
         write_png(tmp_path / "synthetic" / f"synthetic_{i + 1}.png", img)
     return tmp_path
@@ -75,6 +88,26 @@ def test_planted_copies_are_flagged(audit_folders):
     copies = find_copies(synth.images, train.images, yard, quiet=True)
     assert list(np.flatnonzero(copies.flagged)) == [0, 1, 2]
     assert list(copies.indices[:3, 0]) == [0, 1, 2]
+
+
+def test_shifted_and_mirrored_copies_are_flagged_by_the_tolerant_check(audit_folders):
+    from synthprint.audit.copies import TOLERANT_LEVEL
+
+    train, holdout, synth = _load(audit_folders)
+    real = np.concatenate([train.images, holdout.images])
+    moved = np.stack([np.roll(train.images[3], 2, axis=1),       # shifted 2 px
+                      train.images[4][:, ::-1],                   # mirrored
+                      np.roll(train.images[5][:, ::-1], 2, axis=0)])
+    pixel = find_copies(moved, train.images, real_yardstick(real, quiet=True), quiet=True)
+    assert not pixel.flagged.any()                         # what the pixel check misses
+    yard = real_yardstick(real, level=TOLERANT_LEVEL, mirrored=True, quiet=True)
+    assert yard.i != yard.j and yard.mirrored
+    pruned = real_yardstick(real, level=TOLERANT_LEVEL, mirrored=True, candidates=len(real),
+                            similarities=None, quiet=True)
+    assert pruned.value == pytest.approx(yard.value, abs=1e-6)
+    tolerant = find_copies(moved, train.images, yard, quiet=True)
+    assert tolerant.flagged.all() and list(tolerant.indices[:, 0]) == [3, 4, 5]
+    assert not find_copies(synth.images[3:], train.images, yard, quiet=True).flagged.any()
 
 
 def test_run_audit_ranks_copied_training_images_first(audit_folders):
@@ -146,7 +179,10 @@ def test_the_audit_computes_each_similarity_matrix_once(audit_folders, monkeypat
     attacks = {n: (lambda n=n: make_method(n)) for n in AUDIT_ATTACKS}
     result = run_audit(train, holdout, synth, attacks, n_splits=2, n_repeats=1, n_boot=50,
                        quiet=True)
-    assert len(computed) == len(set(computed)) == 8   # 8 distinct matrices (bench/RESULTS.md)
+    # 8 distinct matrices for the attacks and the pixel copy search (bench/RESULTS.md), 3 for
+    # the tolerant copy check: its pruned yardstick's two stages, synthetic x training
+    assert len(computed) == len(set(computed)) == 11
+    assert sum(c[:2] == ("ssim", 2) for c in computed) == 2
     # the verdict takes the best of the attacks: each interval covers 1 - 0.05 / attacks
     assert result.confidence == pytest.approx(1 - 0.05 / len(AUDIT_ATTACKS))
     assert {a.cv.pooled.confidence for a in result.attacks} == {result.confidence}
@@ -199,15 +235,15 @@ def test_a_real_image_given_twice_does_not_set_the_yardstick(audit_folders):
 
 
 def test_the_audit_refuses_an_image_in_both_training_and_holdout(audit_folders):
-    write_png(audit_folders / "train" / "train_9.png", ct_like(100))     # = train_1
-    write_png(audit_folders / "holdout" / "leak.png", ct_like(203))      # = holdout_4
+    write_png(audit_folders / "train" / "train_9.png", _slice(100))      # = train_1
+    write_png(audit_folders / "holdout" / "leak.png", _slice(203))       # = holdout_4
     train, holdout, synth = _load(audit_folders)
     result = run_audit(train, holdout, synth, {"max-ssim": MaxSSIM}, n_splits=2,
                        n_repeats=1, n_boot=50, quiet=True)
     assert result.identical == [["train_1.png", "train_9.png"],
                                 ["holdout_4.png", "leak.png"]]
     assert list(np.flatnonzero(result.copies.flagged)) == [0, 1, 2]
-    write_png(audit_folders / "holdout" / "train_again.png", ct_like(102))   # = train_3
+    write_png(audit_folders / "holdout" / "train_again.png", _slice(102))   # = train_3
     train, holdout, synth = _load(audit_folders)
     with pytest.raises(SynthprintError, match=r"train_3.png and .*train_again.png are the "
                                               r"same image \(1 images"):

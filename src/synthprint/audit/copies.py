@@ -5,6 +5,13 @@ two different patients' slices never look more alike than that, so a synthetic i
 nearest training image is closer still is, by this data's own standard, a copy. Distinct
 means different pixels: a file given twice is one image (otherwise its SSIM of 1 with itself
 would set the yardstick, and nothing would be a copy).
+
+Two checks use that rule. The pixel check compares at 256 px. The tolerant check
+(``level=TOLERANT_LEVEL, mirrored=True``) compares at 64 px, where a shift of a few pixels
+is under one pixel, and against each image and its left-right mirror: a copy that was
+shifted or mirrored passes the pixel check but not this one. Its yardstick is measured the
+same way (the closest pair of distinct real images at 64 px, mirrors allowed), so each
+check holds synthetic images to the standard real images meet under it.
 """
 
 from __future__ import annotations
@@ -19,15 +26,44 @@ from synthprint.features import content_hash, pairwise, select_topk, topk
 #: best candidates of a cheap first stage) instead of all pairs.
 EXACT_PAIR_LIMIT = 1_000_000
 
+#: Pyramid level of the tolerant check (2 = 64 px: shifts of up to about 6 px at 256 px
+#: stay under two pixels there).
+TOLERANT_LEVEL = 2
+
+
+def _with_mirrors(images: np.ndarray) -> np.ndarray:
+    """(2N, H, W): ``images`` then each mirrored left-right."""
+    return np.concatenate([images, images[:, :, ::-1]])
+
+
+def _best_of_mirrors(S: np.ndarray) -> np.ndarray:
+    """(n, m) from an (n, 2m) matrix against :func:`_with_mirrors`: the larger of each pair."""
+    m = S.shape[1] // 2
+    return np.maximum(S[:, :m], S[:, m:])
+
+
+def copy_similarity(A: np.ndarray, B: np.ndarray, metric: str = "ssim", *, level: int = 0,
+                    mirrored: bool = False, cache=None, quiet: bool = False) -> np.ndarray:
+    """(n, m) float32 ``metric`` (SSIM) of each image of ``A`` (n, H, W) uint8 with each of
+    ``B`` (m, H, W) uint8 at pyramid ``level``; with ``mirrored``, the larger of B's image
+    and its left-right mirror."""
+    if not mirrored:
+        return pairwise(A, B, metric, level=level, cache=cache, quiet=quiet)
+    return _best_of_mirrors(pairwise(A, _with_mirrors(B), metric, level=level, cache=cache,
+                                     quiet=quiet))
+
 
 @dataclass(frozen=True)
 class CopyYardstick:
-    """The closest pair of distinct real images: SSIM ``value`` between real ``i`` and ``j``."""
+    """The closest pair of distinct real images: SSIM ``value`` between real ``i`` and ``j``
+    (at pyramid ``level``; with ``mirrored``, j's mirror may be the closer)."""
 
     value: float
     i: int
     j: int
     exact: bool
+    level: int = 0
+    mirrored: bool = False
 
 
 @dataclass(frozen=True)
@@ -61,18 +97,20 @@ def distinct_images(n: int, groups: list[np.ndarray]) -> np.ndarray:
     return np.array([i for i in range(n) if i not in repeats], dtype=np.int64)
 
 
-def real_yardstick(real: np.ndarray, *, metric: str = "ssim", candidates: int = 32,
+def real_yardstick(real: np.ndarray, *, metric: str = "ssim", level: int = 0,
+                   mirrored: bool = False, candidates: int = 32,
                    similarities: np.ndarray | None = None,
                    groups: list[np.ndarray] | None = None,
                    quiet: bool = False) -> CopyYardstick:
     """The most similar pair of distinct images in ``real`` (R, 256, 256) uint8, at least two
-    of them distinct (repeats of an image are left out: :func:`distinct_images`).
+    of them distinct (repeats of an image are left out: :func:`distinct_images`), compared at
+    pyramid ``level`` and, with ``mirrored``, also with each other's left-right mirrors.
 
     Exact over all R x R pairs up to :data:`EXACT_PAIR_LIMIT`, else pruned (the exact SSIM of
     each image's ``candidates`` best candidates of :func:`~synthprint.features.topk`'s cheap
-    first stage). ``similarities``: the (R, R) ``metric`` matrix of ``real`` when the caller
-    has it already (then the answer is exact and nothing is recomputed). ``groups``:
-    :func:`identical_groups` of ``real`` when the caller has them.
+    first stage). ``similarities``: the (R, R) matrix of ``real`` that this comparison gives
+    when the caller has it already (then the answer is exact and nothing is recomputed).
+    ``groups``: :func:`identical_groups` of ``real`` when the caller has them.
     """
     keep = distinct_images(len(real), identical_groups(real) if groups is None else groups)
     if len(keep) < 2:
@@ -81,32 +119,41 @@ def real_yardstick(real: np.ndarray, *, metric: str = "ssim", candidates: int = 
         real = real[keep]
         if similarities is not None:
             similarities = similarities[np.ix_(keep, keep)]
-    k = min(3, len(real))
-    exact = similarities is not None or len(real) ** 2 <= EXACT_PAIR_LIMIT
+    n = len(real)
+    k = min(3, n)
+    exact = similarities is not None or n ** 2 <= EXACT_PAIR_LIMIT
     if similarities is None and exact:      # all pairs: pairwise scores each pair once
-        similarities = pairwise(real, real, metric, quiet=quiet)
+        similarities = copy_similarity(real, real, metric, level=level, mirrored=mirrored,
+                                       quiet=quiet)
     if similarities is not None:
         values, indices = select_topk(similarities, k)
-    else:
-        values, indices = topk(real, real, k=k, metric=metric,
-                               candidates=min(candidates, len(real)), quiet=quiet)
-    own = indices == np.arange(len(real))[:, None]
+    else:   # an image and its own mirror take two of the best: ask for more, fold them
+        pool = _with_mirrors(real) if mirrored else real
+        values, indices = topk(real, pool, k=min(2 * k if mirrored else k, len(pool)),
+                               metric=metric, level=level,
+                               candidates=min(candidates, len(pool)), quiet=quiet)
+        indices = indices % n
+    own = indices == np.arange(n)[:, None]
     values = np.where(own, -np.inf, values)
     best = np.argmax(values, axis=1)
-    row = int(np.argmax(values[np.arange(len(real)), best]))
+    row = int(np.argmax(values[np.arange(n), best]))
     return CopyYardstick(float(values[row, best[row]]), int(keep[row]),
-                         int(keep[indices[row, best[row]]]), exact)
+                         int(keep[indices[row, best[row]]]), exact, level, mirrored)
 
 
 def find_copies(synthetic: np.ndarray, train: np.ndarray, yardstick: CopyYardstick, *,
                 k: int = 3, metric: str = "ssim", similarities: np.ndarray | None = None,
                 quiet: bool = False) -> CopyMatches:
     """Nearest training images of every synthetic image, and which are closer than the
-    yardstick (exact SSIM over all synthetic x training pairs).
+    yardstick, compared as the yardstick was (its ``level`` and ``mirrored``; exact SSIM over
+    all synthetic x training pairs).
 
-    ``similarities``: the (S, T) ``metric`` matrix of ``synthetic`` x ``train`` when the
-    caller has it already (then nothing is recomputed)."""
+    ``similarities``: the (S, T) matrix of ``synthetic`` x ``train`` compared that way when
+    the caller has it already (then nothing is recomputed)."""
     k = min(k, len(train))
+    if similarities is None and (yardstick.level or yardstick.mirrored):
+        similarities = copy_similarity(synthetic, train, metric, level=yardstick.level,
+                                       mirrored=yardstick.mirrored, quiet=quiet)
     if similarities is None:
         values, indices = topk(synthetic, train, k=k, metric=metric, quiet=quiet)
     else:

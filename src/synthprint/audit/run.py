@@ -15,7 +15,13 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from synthprint.audit.copies import CopyMatches, find_copies, identical_groups, real_yardstick
+from synthprint.audit.copies import (
+    TOLERANT_LEVEL,
+    CopyMatches,
+    find_copies,
+    identical_groups,
+    real_yardstick,
+)
 from synthprint.errors import SynthprintError
 from synthprint.evaluation import CVResult
 from synthprint.evaluation.membership_run import run_membership
@@ -54,8 +60,12 @@ class AuditResult:
     holdout images of its own fold that the same fold's head scores lower, ties half, mean
     over repeats: heads of different folds may score on different scales),
     ``nearest_synthetic`` and ``nearest_ssim``, ``copies`` (flagged synthetic images whose
-    nearest training image it is). ``copy_table`` has one row per synthetic image,
-    highest SSIM first; ``copy_table.attrs["yardstick_pair"]`` names the closest real pair.
+    nearest training image it is). ``copies`` is the pixel check and ``tolerant_copies``
+    the shift- and mirror-tolerant one (:mod:`synthprint.audit.copies`); ``flagged`` is
+    either. ``copy_table`` has one row per synthetic image, highest SSIM first, with both
+    checks (``copy``: either flagged it; ``found_by``: "pixels", "shift or mirror" or "");
+    ``copy_table.attrs["yardstick_pair"]`` and ``["tolerant_yardstick_pair"]`` name the
+    closest real pairs.
     ``identical`` lists each group of real images (training or holdout) with the same
     pixels: they count once for the yardstick. ``confidence``: the coverage of every
     attack's intervals, 1 - 0.05 / (number of attacks) (Bonferroni), so that the verdict on
@@ -70,6 +80,23 @@ class AuditResult:
     nearest_indices: np.ndarray  # (n_train, k) their indices into the synthetic images
     identical: list[list[str]]  # names of real images given more than once (same pixels)
     confidence: float = 0.95
+    tolerant_copies: CopyMatches | None = None
+
+    @property
+    def flagged(self) -> np.ndarray:
+        """(S,) bool: synthetic images that either copy check flags."""
+        if self.tolerant_copies is None:
+            return self.copies.flagged
+        return self.copies.flagged | self.tolerant_copies.flagged
+
+    def copied_train_index(self) -> np.ndarray:
+        """(S,) int64: for each synthetic image, the training image it copies by the check
+        that flagged it (the pixel check first), or its pixel-nearest when none did."""
+        idx = self.copies.indices[:, 0].copy()
+        if self.tolerant_copies is not None:
+            only = self.tolerant_copies.flagged & ~self.copies.flagged
+            idx[only] = self.tolerant_copies.indices[only, 0]
+        return idx
 
     @property
     def best(self) -> Attack:
@@ -110,13 +137,12 @@ def _fold_percentiles(cv: CVResult, n_train: int) -> np.ndarray:
 
 def _risk_table(train: ImageDataset, best: Attack, synthetic: ImageDataset,
                 near_values: np.ndarray, near_indices: np.ndarray,
-                copies: CopyMatches) -> pd.DataFrame:
+                result: AuditResult) -> pd.DataFrame:
     n_train = len(train)
     member = best.oof_scores[:n_train]
     percentile = _fold_percentiles(best.cv, n_train)
     copied_from = np.zeros(n_train, dtype=np.int64)
-    for s in np.flatnonzero(copies.flagged):
-        copied_from[copies.indices[s, 0]] += 1
+    np.add.at(copied_from, result.copied_train_index()[result.flagged], 1)
     table = pd.DataFrame({
         "name": train.names,
         "risk_score": member,
@@ -210,17 +236,29 @@ def run_audit(train: ImageDataset, holdout: ImageDataset, synthetic: ImageDatase
         pairwise(train.images, synthetic.images, "ssim", quiet=quiet)
     copies = find_copies(synthetic.images, train.images, yardstick, similarities=S.T,
                          quiet=quiet)
+    tolerant_yardstick = real_yardstick(real, level=TOLERANT_LEVEL, mirrored=True,
+                                        groups=groups, quiet=quiet)
+    tolerant = find_copies(synthetic.images, train.images, tolerant_yardstick, quiet=quiet)
     near_values, near_indices = select_topk(S, 3)
     real_names = train.names + holdout.names
     identical = [[real_names[i] for i in g] for g in groups]
+    found_by = np.where(copies.flagged, "pixels",
+                        np.where(tolerant.flagged, "shift or mirror", ""))
     copy_table = pd.DataFrame({
         "synthetic": synthetic.names,
         "nearest_train": [train.names[j] for j in copies.indices[:, 0]],
         "ssim": copies.values[:, 0].astype(np.float64),
         "yardstick_ssim": yardstick.value,
-        "copy": copies.flagged,
+        "tolerant_nearest_train": [train.names[j] for j in tolerant.indices[:, 0]],
+        "tolerant_ssim": tolerant.values[:, 0].astype(np.float64),
+        "tolerant_yardstick_ssim": tolerant_yardstick.value,
+        "copy": copies.flagged | tolerant.flagged,
+        "found_by": found_by,
     }).sort_values(["ssim", "synthetic"], ascending=[False, True], kind="mergesort")
     copy_table.attrs["yardstick_pair"] = (real_names[yardstick.i], real_names[yardstick.j])
-    risk = _risk_table(train, results[0], synthetic, near_values, near_indices, copies)
-    return AuditResult(results, risk, copies, copy_table.reset_index(drop=True), near_values,
-                       near_indices, identical, confidence)
+    copy_table.attrs["tolerant_yardstick_pair"] = (real_names[tolerant_yardstick.i],
+                                                   real_names[tolerant_yardstick.j])
+    result = AuditResult(results, pd.DataFrame(), copies, copy_table.reset_index(drop=True),
+                         near_values, near_indices, identical, confidence, tolerant)
+    result.risk = _risk_table(train, results[0], synthetic, near_values, near_indices, result)
+    return result

@@ -127,9 +127,11 @@ def audit(
                       f"{t01:.3f}" if t01 is not None else "n/a")
     console.print(table)
 
-    n_copies = int(result.copies.flagged.sum())
+    n_copies = int(result.flagged.sum())
     pair = result.copy_table.attrs["yardstick_pair"]
     yard = result.copies.yardstick
+    tolerant = result.tolerant_copies
+    n_tolerant_only = int((tolerant.flagged & ~result.copies.flagged).sum())
     best = result.best
     auc = best.cv.pooled["roc_auc"]
     interval = (f"{percent(result.confidence)} interval {auc.low:.3f}-{auc.high:.3f}"
@@ -142,9 +144,12 @@ def audit(
     else:
         verdict = (f"Membership is detectable: the best attack ({best.name}) reaches ROC AUC "
                    f"{best.auc:.3f} ({interval}).")
-    verdict += (f" {n_copies} of {len(sy)} synthetic images are copies (nearest training "
-                f"image closer than SSIM {yard.value:.3f}, the closest pair of distinct real "
-                f"images: {pair[0]} and {pair[1]}).")
+    verdict += (f" {n_copies} of {len(sy)} synthetic images are copies: "
+                f"{n_copies - n_tolerant_only} closer to a training image than SSIM "
+                f"{yard.value:.3f} (the closest pair of distinct real images: {pair[0]} and "
+                f"{pair[1]}), {n_tolerant_only} more once shifts of a few pixels and "
+                f"mirroring are allowed (SSIM at 64 px above {tolerant.yardstick.value:.3f}, "
+                "which no two distinct real images reach that way).")
     say(verdict)
     if result.identical:
         groups = len(result.identical)
@@ -184,13 +189,13 @@ def audit(
             atomic_write_text(staged.path / name,
                               frame.to_csv(index=False, float_format="%.6g"), force=force)
         if filter_copies:
-            write_filtered(sy, result.copies.flagged, staged.path / "filtered", force=force)
+            write_filtered(sy, result.flagged, staged.path / "filtered", force=force)
         save_record(staged.path, record, force=force)
         if report:
             write_report(staged.path, force=force, record=record)
     say_written(out, [f"filtered/ ({len(sy) - n_copies} images)" if n == "filtered" else n
                       for n in outputs], staged.removed)
-    if np.any(result.copies.flagged) and not filter_copies:
+    if np.any(result.flagged) and not filter_copies:
         console.print("rerun with --filter to write a copy of the synthetic set without them")
 
 
