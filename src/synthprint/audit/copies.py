@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from synthprint.features import content_hash, pairwise, select_topk, topk
+from synthprint.features import FeatureCache, content_hash, pairwise, select_topk, topk
 
 #: Above this many real-real pairs, the yardstick uses the pruned search (exact SSIM on the
 #: best candidates of a cheap first stage) instead of all pairs.
@@ -43,7 +43,8 @@ def _best_of_mirrors(S: np.ndarray) -> np.ndarray:
 
 
 def copy_similarity(A: np.ndarray, B: np.ndarray, metric: str = "ssim", *, level: int = 0,
-                    mirrored: bool = False, cache=None, quiet: bool = False) -> np.ndarray:
+                    mirrored: bool = False, cache: FeatureCache | None = None,
+                    quiet: bool = False) -> np.ndarray:
     """(n, m) float32 ``metric`` (SSIM) of each image of ``A`` (n, H, W) uint8 with each of
     ``B`` (m, H, W) uint8 at pyramid ``level``; with ``mirrored``, the larger of B's image
     and its left-right mirror."""
@@ -101,6 +102,7 @@ def real_yardstick(real: np.ndarray, *, metric: str = "ssim", level: int = 0,
                    mirrored: bool = False, candidates: int = 32,
                    similarities: np.ndarray | None = None,
                    groups: list[np.ndarray] | None = None,
+                   cache: FeatureCache | None = None,
                    quiet: bool = False) -> CopyYardstick:
     """The most similar pair of distinct images in ``real`` (R, 256, 256) uint8, at least two
     of them distinct (repeats of an image are left out: :func:`distinct_images`), compared at
@@ -110,7 +112,8 @@ def real_yardstick(real: np.ndarray, *, metric: str = "ssim", level: int = 0,
     each image's ``candidates`` best candidates of :func:`~synthprint.features.topk`'s cheap
     first stage). ``similarities``: the (R, R) matrix of ``real`` that this comparison gives
     when the caller has it already (then the answer is exact and nothing is recomputed).
-    ``groups``: :func:`identical_groups` of ``real`` when the caller has them.
+    ``groups``: :func:`identical_groups` of ``real`` when the caller has them. ``cache``: a
+    :class:`~synthprint.features.FeatureCache` for the all-pairs matrix.
     """
     keep = distinct_images(len(real), identical_groups(real) if groups is None else groups)
     if len(keep) < 2:
@@ -124,7 +127,7 @@ def real_yardstick(real: np.ndarray, *, metric: str = "ssim", level: int = 0,
     exact = similarities is not None or n ** 2 <= EXACT_PAIR_LIMIT
     if similarities is None and exact:      # all pairs: pairwise scores each pair once
         similarities = copy_similarity(real, real, metric, level=level, mirrored=mirrored,
-                                       quiet=quiet)
+                                       cache=cache, quiet=quiet)
     if similarities is not None:
         values, indices = select_topk(similarities, k)
     else:   # an image and its own mirror take two of the best: ask for more, fold them
@@ -143,17 +146,18 @@ def real_yardstick(real: np.ndarray, *, metric: str = "ssim", level: int = 0,
 
 def find_copies(synthetic: np.ndarray, train: np.ndarray, yardstick: CopyYardstick, *,
                 k: int = 3, metric: str = "ssim", similarities: np.ndarray | None = None,
-                quiet: bool = False) -> CopyMatches:
+                cache: FeatureCache | None = None, quiet: bool = False) -> CopyMatches:
     """Nearest training images of every synthetic image, and which are closer than the
     yardstick, compared as the yardstick was (its ``level`` and ``mirrored``; exact SSIM over
     all synthetic x training pairs).
 
     ``similarities``: the (S, T) matrix of ``synthetic`` x ``train`` compared that way when
-    the caller has it already (then nothing is recomputed)."""
+    the caller has it already (then nothing is recomputed); ``cache``: a
+    :class:`~synthprint.features.FeatureCache` for the matrix of a tolerant comparison."""
     k = min(k, len(train))
     if similarities is None and (yardstick.level or yardstick.mirrored):
         similarities = copy_similarity(synthetic, train, metric, level=yardstick.level,
-                                       mirrored=yardstick.mirrored, quiet=quiet)
+                                       mirrored=yardstick.mirrored, cache=cache, quiet=quiet)
     if similarities is None:
         values, indices = topk(synthetic, train, k=k, metric=metric, quiet=quiet)
     else:

@@ -237,8 +237,9 @@ def run_audit(train: ImageDataset, holdout: ImageDataset, synthetic: ImageDatase
     copies = find_copies(synthetic.images, train.images, yardstick, similarities=S.T,
                          quiet=quiet)
     tolerant_yardstick = real_yardstick(real, level=TOLERANT_LEVEL, mirrored=True,
-                                        groups=groups, quiet=quiet)
-    tolerant = find_copies(synthetic.images, train.images, tolerant_yardstick, quiet=quiet)
+                                        groups=groups, cache=cache, quiet=quiet)
+    tolerant = find_copies(synthetic.images, train.images, tolerant_yardstick, cache=cache,
+                           quiet=quiet)
     near_values, near_indices = select_topk(S, 3)
     real_names = train.names + holdout.names
     identical = [[real_names[i] for i in g] for g in groups]
