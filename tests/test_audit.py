@@ -298,8 +298,11 @@ def test_cli_audit_rerun_with_force_replaces_every_earlier_output(audit_folders,
     out = tmp_path / "audit"
     args = args_for(out)
     runner = CliRunner()
-    first = runner.invoke(app, [*args, "--filter"])
+    first = runner.invoke(app, [*args, "--filter", "--report"])
     assert first.exit_code == 0, first.output
+    html = (out / "report.html").read_text()
+    shown = html[html.index('<section id="copies">'):html.index('<section id="gallery">')]
+    assert [f"synthetic_{i}.png" in shown for i in range(1, 5)] == [True, True, True, False]
     assert len(list((out / "filtered").iterdir())) == 7
     assert " ".join(first.output.split()).count("dropped.csv") == 1
     assert runner.invoke(app, args).exit_code == 2              # earlier outputs: no --force
@@ -313,7 +316,8 @@ def test_cli_audit_rerun_with_force_replaces_every_earlier_output(audit_folders,
     again = runner.invoke(app, [*args, "--force"])
     assert again.exit_code == 0, again.output
     assert not (out / "filtered").exists() and not (out / "dropped.csv").exists()
-    assert "removed the earlier run's filtered, dropped.csv" in " ".join(again.output.split())
+    assert "removed the earlier run's report.html, filtered, dropped.csv" in " ".join(
+        again.output.split())
     inside = runner.invoke(app, args_for(audit_folders / "train" / "out"))
     assert inside.exit_code == 2 and "is inside the input folder" in inside.output
 

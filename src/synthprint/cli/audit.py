@@ -180,6 +180,7 @@ def audit(
     record["gallery"] = gallery
     record["gallery_title"] = ("Training images most at risk, beside their closest synthetic "
                                "images (SSIM)")
+    record["copy_gallery"] = _copy_gallery(result, tr, sy)
     record["table"] = {"file": "risk.csv", "sort": "risk_percentile"}
     record["notes"] = [f"{n_copies} synthetic images flagged as copies; see copies.csv.",
                        *size_notes]
@@ -197,6 +198,32 @@ def audit(
                       for n in outputs], staged.removed)
     if np.any(result.flagged) and not filter_copies:
         console.print("rerun with --filter to write a copy of the synthetic set without them")
+
+
+#: At most this many flagged copies are shown in the report (copies.csv lists them all).
+SHOWN_COPIES = 24
+
+
+def _copy_gallery(result, tr, sy) -> list[dict]:
+    """Report gallery entries for the flagged synthetic images (at most
+    :data:`SHOWN_COPIES`, highest pixel SSIM first), each beside the training image it
+    copies, with the similarity of the check that flagged it."""
+    pixel, tolerant = result.copies, result.tolerant_copies
+    copied = result.copied_train_index()
+    flagged = np.flatnonzero(result.flagged)
+    order = flagged[np.argsort(-pixel.values[flagged, 0], kind="stable")][:SHOWN_COPIES]
+    entries = []
+    for s in order:
+        by_pixels = bool(pixel.flagged[s])
+        value = pixel.values[s, 0] if by_pixels else tolerant.values[s, 0]
+        entries.append({
+            "name": sy.names[s], "image": str(sy.paths[s]),
+            "caption": "copy (pixel check)" if by_pixels else
+                       "copy once shifted or mirrored (64 px check)",
+            "matches": [{"name": tr.names[copied[s]], "image": str(tr.paths[copied[s]]),
+                         "similarity": float(value)}],
+        })
+    return entries
 
 
 #: Below this many training or holdout images an audit's intervals are said to be unreliable.

@@ -87,9 +87,9 @@ def _plots(record: dict[str, Any]) -> list[dict[str, str]]:
     return plots
 
 
-def _gallery(record: dict[str, Any], thumb: int) -> list[dict[str, Any]]:
+def _gallery(record: dict[str, Any], thumb: int, key: str = "gallery") -> list[dict[str, Any]]:
     items = []
-    for entry in record.get("gallery", []):
+    for entry in record.get(key, []):
         matches = [{**m, "thumb": thumbnail(m["image"], thumb)} for m in entry.get("matches", [])]
         items.append({**entry, "thumb": thumbnail(entry["image"], thumb), "matches": matches})
     return items
@@ -112,6 +112,7 @@ def render_report(record: dict[str, Any], out: str | Path, *, thumb: int = 112) 
         record=record,
         plots=_plots(record),
         gallery=_gallery(record, thumb),
+        copy_gallery=_gallery(record, thumb, "copy_gallery"),
         uncertain=_uncertain(record, thumb),
         table=table,
         table_json=json.dumps(table or {}, separators=(",", ":")).replace("</", "<\\/"),

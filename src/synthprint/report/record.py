@@ -16,6 +16,8 @@ rebuilds ``OUT/report.html`` from it alone. The record is plain JSON:
 ``table``        {"file": "scores.csv", "columns": [...], "sort": column} per-image table
 ``gallery``      [{"name", "image": path, "score", "caption", "matches": [{"name", "image",
                  "similarity"}]}]
+``copy_gallery`` like ``gallery``: synthetic images flagged as copies (audit), each with
+                 the training image it copies
 ``confusion``    {"labels": [int], "matrix": [[int]], "title": str} or null
 ``uncertain``    [{"name", "image", "label", "confidence"}]
 ``notes``        [str]
