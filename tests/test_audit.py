@@ -110,6 +110,24 @@ def test_shifted_and_mirrored_copies_are_flagged_by_the_tolerant_check(audit_fol
     assert not find_copies(synth.images[3:], train.images, yard, quiet=True).flagged.any()
 
 
+def test_near_duplicate_real_images_do_not_set_the_yardsticks(audit_folders):
+    from synthprint.audit.copies import TOLERANT_LEVEL
+
+    train, holdout, synth = _load(audit_folders)
+    real = np.concatenate([train.images, holdout.images])
+    twins = np.stack([_noisy(train.images[5], 1, sd=1.0),      # re-encoded: not the same bytes
+                      train.images[6][:, ::-1]])               # a mirrored augmentation
+    both = np.concatenate([real, twins])
+    for level, mirrored in ((0, False), (TOLERANT_LEVEL, True)):
+        alone = real_yardstick(real, level=level, mirrored=mirrored, quiet=True)
+        with_twins = real_yardstick(both, level=level, mirrored=mirrored, quiet=True)
+        assert with_twins.value == pytest.approx(alone.value, abs=1e-6)
+        assert (5, len(real)) in with_twins.near_duplicates
+        assert find_copies(synth.images, train.images, with_twins, quiet=True).flagged[:3].all()
+    assert (6, len(real) + 1) in real_yardstick(both, level=TOLERANT_LEVEL, mirrored=True,
+                                                quiet=True).near_duplicates
+
+
 def test_run_audit_ranks_copied_training_images_first(audit_folders):
     train, holdout, synth = _load(audit_folders)
     result = run_audit(train, holdout, synth, {"max-ssim": MaxSSIM}, n_splits=2, n_repeats=1,
@@ -334,3 +352,9 @@ def test_cli_audit_names_a_bad_attack_list(audit_folders, tmp_path, spec, said):
         str(audit_folders / "holdout"), "--synthetic", str(audit_folders / "synthetic"),
         "--out", str(tmp_path / "o"), "--attacks", spec, "-q"])
     assert result.exit_code == 2 and said in " ".join(result.output.split())
+
+
+def test_an_attack_named_twice_runs_and_counts_once():
+    from synthprint.cli.audit import _attack_names
+
+    assert _attack_names("auto, nearest-neighbour,auto") == ["auto", "nearest-neighbour"]

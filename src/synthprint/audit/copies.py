@@ -26,6 +26,14 @@ from synthprint.features import FeatureCache, content_hash, pairwise, select_top
 #: best candidates of a cheap first stage) instead of all pairs.
 EXACT_PAIR_LIMIT = 1_000_000
 
+#: Two real images at least this similar (in the comparison of the check) are near-duplicates
+#: (the same slice saved twice, re-encoded, mirrored): like exact repeats they are not two
+#: distinct images, so their pair does not set the yardstick. Distinct CT slices stay well
+#: below it (the closest distinct pairs of the benchmarks: 0.56-0.71 at 256 px, 0.68-0.84
+#: at 64 px with mirrors), and a synthetic image this close to a training image is a copy
+#: whatever the yardstick.
+NEAR_DUPLICATE = 0.95
+
 #: Pyramid level of the tolerant check (2 = 64 px: shifts of up to about 6 px at 256 px
 #: stay under two pixels there).
 TOLERANT_LEVEL = 2
@@ -65,6 +73,7 @@ class CopyYardstick:
     exact: bool
     level: int = 0
     mirrored: bool = False
+    near_duplicates: tuple[tuple[int, int], ...] = ()   # pairs left out (>= NEAR_DUPLICATE)
 
 
 @dataclass(frozen=True)
@@ -107,6 +116,8 @@ def real_yardstick(real: np.ndarray, *, metric: str = "ssim", level: int = 0,
     """The most similar pair of distinct images in ``real`` (R, 256, 256) uint8, at least two
     of them distinct (repeats of an image are left out: :func:`distinct_images`), compared at
     pyramid ``level`` and, with ``mirrored``, also with each other's left-right mirrors.
+    Pairs at least :data:`NEAR_DUPLICATE` alike are near-duplicates, not distinct images:
+    they are left out and listed in ``near_duplicates`` (indices into ``real``, i < j).
 
     Exact over all R x R pairs up to :data:`EXACT_PAIR_LIMIT`, else pruned (the exact SSIM of
     each image's ``candidates`` best candidates of :func:`~synthprint.features.topk`'s cheap
@@ -123,7 +134,7 @@ def real_yardstick(real: np.ndarray, *, metric: str = "ssim", level: int = 0,
         if similarities is not None:
             similarities = similarities[np.ix_(keep, keep)]
     n = len(real)
-    k = min(3, n)
+    k = min(8, n)   # room for an image's near-duplicates among its best
     exact = similarities is not None or n ** 2 <= EXACT_PAIR_LIMIT
     if similarities is None and exact:      # all pairs: pairwise scores each pair once
         similarities = copy_similarity(real, real, metric, level=level, mirrored=mirrored,
@@ -137,11 +148,18 @@ def real_yardstick(real: np.ndarray, *, metric: str = "ssim", level: int = 0,
                                candidates=min(candidates, len(pool)), quiet=quiet)
         indices = indices % n
     own = indices == np.arange(n)[:, None]
-    values = np.where(own, -np.inf, values)
+    twins = ~own & (values >= NEAR_DUPLICATE)
+    near = sorted({(int(keep[min(a, b)]), int(keep[max(a, b)]))
+                   for a, b in zip(np.nonzero(twins)[0], indices[twins])})
+    values = np.where(own | twins, -np.inf, values)
     best = np.argmax(values, axis=1)
     row = int(np.argmax(values[np.arange(n), best]))
+    if not np.isfinite(values[row, best[row]]):
+        raise ValueError("the copy yardstick needs two real images that are not "
+                         "near-duplicates of each other")
     return CopyYardstick(float(values[row, best[row]]), int(keep[row]),
-                         int(keep[indices[row, best[row]]]), exact, level, mirrored)
+                         int(keep[indices[row, best[row]]]), exact, level, mirrored,
+                         tuple(near))
 
 
 def find_copies(synthetic: np.ndarray, train: np.ndarray, yardstick: CopyYardstick, *,

@@ -39,7 +39,7 @@ def _attack_names(spec: str) -> list[str]:
         return list(AUDIT_ATTACKS)
     if spec == "all":
         return list(METHODS)
-    names = [s.strip() for s in spec.split(",") if s.strip()]
+    names = list(dict.fromkeys(s.strip() for s in spec.split(",") if s.strip()))  # once each
     unknown = [n for n in names if n not in METHODS]
     if unknown or not names:
         what = f"unknown attack {unknown[0]!r}" if unknown else "--attacks names no attack"
@@ -85,6 +85,7 @@ def audit(
     from synthprint.features import FeatureCache
     from synthprint.membership import make_method
     from synthprint.report import new_record, save_record, write_report
+    from synthprint.audit.copies import NEAR_DUPLICATE
     from synthprint.evaluation.table import percent
     from synthprint.report.blocks import cv_block, cv_curve
 
@@ -151,6 +152,13 @@ def audit(
                 f"mirroring are allowed (SSIM at 64 px above {tolerant.yardstick.value:.3f}, "
                 "which no two distinct real images reach that way).")
     say(verdict)
+    near = sorted(set(yard.near_duplicates) | set(tolerant.yardstick.near_duplicates))
+    if near:
+        real_names = tr.names + ho.names
+        say(f"note: {len(near)} pair(s) of real images are near-duplicates (SSIM at least "
+            f"{NEAR_DUPLICATE} at 256 px, or at 64 px with mirrors; first: "
+            f"{real_names[near[0][0]]} and {real_names[near[0][1]]}): the same slice twice is "
+            "not two distinct images, so they do not set the copy yardsticks")
     if result.identical:
         groups = len(result.identical)
         say(f"note: {groups} real image{'s are' if groups > 1 else ' is'} given more than once "
