@@ -22,6 +22,11 @@ from tests.conftest import make_folder, write_png, ct_like
 def test_natural_sort():
     names = ["x_10.png", "x_2.png", "x_1.png", "X_3.png"]
     assert sorted(names, key=natural_key) == ["x_1.png", "x_2.png", "X_3.png", "x_10.png"]
+    # digits that are not ASCII are text (int() refuses '²'); equal ranks keep a fixed order
+    assert sorted(["x_²1.png", "x_2.png", "x_02.png", "x_0002.png"], key=natural_key) == \
+        ["x_0002.png", "x_02.png", "x_2.png", "x_²1.png"]
+    assert sorted(["x_2.png", "x_02.png"], key=natural_key) == \
+        sorted(["x_02.png", "x_2.png"], key=natural_key)
 
 
 def test_membership_train(membership_train):
@@ -153,6 +158,34 @@ def test_images_in_a_subfolder_are_named_not_silently_lost(tmp_path):
     assert ds.take(np.arange(2)).unread_folders == ds.unread_folders
 
 
+def test_image_folders_that_fill_no_role_are_named(membership_train, tmp_path):
+    from synthprint.io.inspect import summarize
+
+    make_folder(membership_train / "real_used_more", "m", 2)      # beside the role folders
+    (membership_train / "notes").mkdir()                           # no images: not named
+    ds = load_dataset(membership_train, quiet=True)
+    assert ds.unread_folders == [membership_train / "real_used_more"]
+    assert any("real_used_more: holds images but is not one of the membership-train" in p
+               for p in summarize(membership_train).problems)
+    make_folder(tmp_path / "t" / "generated", "g", 2)
+    make_folder(tmp_path / "t" / "real_unknown", "r", 2)
+    make_folder(tmp_path / "t" / "real_unknown_1", "r", 2)
+    make_folder(tmp_path / "t" / "generated_1", "g", 2)
+    with pytest.raises(SynthprintError, match="holds both real_unknown/ .* keep one"):
+        detect_layout(tmp_path / "t")
+
+
+def test_info_reports_an_image_the_commands_cannot_decode(membership_train):
+    from PIL import Image
+
+    from synthprint.io.inspect import summarize
+
+    Image.fromarray(np.full((256, 256), 0.5, np.float32), mode="F").save(
+        membership_train / "generated" / "float.tif")
+    problems = summarize(membership_train).problems
+    assert any("float.tif" in p and "floating-point" in p for p in problems), problems
+
+
 def test_duplicate_names_are_an_error(tmp_path):
     make_folder(tmp_path / "generated", "g", 2)
     make_folder(tmp_path / "real_unknown", "real_unknown_", 2)
@@ -251,6 +284,10 @@ def test_membership_data_gathers_the_arrays_the_methods_take():
         membership_data(other.train, other.test)
     assert len(d.generated_names) == len(d.generated_paths) == len(d.generated)
     assert "labelled real=" in repr(d)
+    one = b.train.take(np.concatenate([b.train.indices(Role.GENERATED, Role.REAL_NOT_USED),
+                                       b.train.indices(Role.REAL_USED)[:1]]))
+    with pytest.raises(SynthprintError, match=r"real_used: holds 1 image; .* add images"):
+        membership_data(one, b.test)
 
 
 def test_truth_files_not_utf8_or_zipped_are_one_clear_error_and_a_bom_is_dropped(tmp_path):

@@ -180,6 +180,9 @@ def test_resolve_expected_from_folders_and_ids(tmp_path):
     assert ids[0] == "real_unknown_0001"
     ids, edition, task = resolve_expected(images=demo_path("attribution"))
     assert (edition, task, len(ids)) == (2025, "attribution", 50)
+    ids, edition, task = resolve_expected(   # the images alone: subtask 2 is 2025's
+        images=demo_path("attribution") / "test" / "generated_unknown")
+    assert (edition, task, len(ids)) == (2025, "attribution", 50)
     with pytest.raises(SynthprintError, match="exactly one"):
         resolve_expected()
     with pytest.raises(SynthprintError, match="train"):

@@ -25,6 +25,7 @@ from synthprint.io.layouts import (
     detect_layout,
     holds_images,
     natural_key,
+    unread_folders,
 )
 from synthprint.io.tables import labels_for, read_labels_csv
 
@@ -102,7 +103,8 @@ class ImageDataset:
     skipped:
         Non-image files that were skipped (``.DS_Store``, ``*.csv``, ...).
     unread_folders:
-        Subfolders of the split's folders that hold images, which were not read.
+        Folders that hold images which were not read: subfolders of the split's folders, and
+        folders beside them that fill no role in the layout.
     """
 
     layout: Layout
@@ -197,7 +199,8 @@ def load_split(layout: Layout, *, resize: bool = False, workers: int | None = No
         labels=labels,
         notes=[n for ns in notes_per_file for n in ns],
         skipped=[p for lst in listings for p in lst.skipped],
-        unread_folders=[p for lst in listings for p in lst.unread_folders],
+        unread_folders=[p for lst in listings for p in lst.unread_folders]
+        + unread_folders(layout),
     )
 
 
@@ -300,7 +303,8 @@ def membership_data(train: ImageDataset, test: ImageDataset) -> MembershipData:
     """The arrays of a subtask 1 ``train`` and ``test`` split (:class:`MembershipData`).
 
     Raises :class:`SynthprintError` when ``train`` holds no labelled real images or ``test``
-    no unknown real images (the splits swapped, or a subtask 2 benchmark's).
+    no unknown real images (the splits swapped, or a subtask 2 benchmark's), or fewer than 2
+    images of a class (naming its folder).
     """
     labelled = train.indices(Role.REAL_USED, Role.REAL_NOT_USED)
     unknown = test.indices(Role.REAL_UNKNOWN)
@@ -313,6 +317,11 @@ def membership_data(train: ImageDataset, test: ImageDataset) -> MembershipData:
                 "membership_data(train, test) takes a subtask 1 train split, then its test "
                 "split")
     _check_labels_agree(train, labelled)
+    for spec in train.layout.folders:
+        n = len(train.indices(spec.role))
+        if spec.role in (Role.REAL_USED, Role.REAL_NOT_USED) and n < 2:
+            raise SynthprintError(f"{spec.path}: holds {n} image; cross-validation needs at "
+                                  "least 2 labelled images of each class: add images")
     splits = [(split, split.indices(Role.GENERATED)) for split in (train, test)]
     return MembershipData(
         np.concatenate([split.images[g] for split, g in splits]), train.images[labelled],

@@ -10,8 +10,8 @@ from pathlib import Path
 from synthprint._progress import progress_task
 from synthprint.errors import SynthprintError
 from synthprint.io.dataset import list_folder, read_truth_folder
-from synthprint.io.decode import IMAGE_SIZE, read_header
-from synthprint.io.layouts import BenchmarkLayout, Layout, Role, detect_layout
+from synthprint.io.decode import IMAGE_SIZE, decode_image, read_header
+from synthprint.io.layouts import BenchmarkLayout, Layout, Role, detect_layout, unread_folders
 
 
 @dataclass
@@ -46,8 +46,9 @@ def _folder_key(role: Role, label: int) -> str:
 
 
 def summarize_split(layout: Layout, quiet: bool = True) -> SplitSummary:
-    """Read every image of ``layout`` (header, then every pixel: a truncated file has a good
-    header); problems are collected, not raised."""
+    """Read every image of ``layout`` (header, then every pixel, decoded as the commands
+    decode it: a truncated file has a good header, a float image cannot be read as gray
+    levels); problems are collected, not raised."""
     summary = SplitSummary(layout)
     listings = []
     for spec in layout.folders:
@@ -62,13 +63,18 @@ def summarize_split(layout: Layout, quiet: bool = True) -> SplitSummary:
         summary.problems.extend(
             f"{folder}: a subfolder with images, which are not read: move them up into "
             f"{folder.parent.name}/" for folder in listing.unread_folders)
+    summary.problems.extend(
+        f"{folder}: holds images but is not one of the {layout.name} layout's folders, so "
+        "they are not read: move them into the folder they belong to"
+        for folder in unread_folders(layout))
     total = sum(len(lst.files) for lst in listings)
     with progress_task(f"reading {layout.root.name}/", total, quiet) as advance:
         for listing in listings:
             for path in listing.files:
                 advance()
                 try:
-                    header = read_header(path, check_pixels=True)
+                    header = read_header(path)
+                    decode_image(path, resize=True)   # every pixel, as the commands read it
                 except SynthprintError as exc:
                     summary.problems.append(str(exc))
                     continue

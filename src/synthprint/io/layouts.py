@@ -164,6 +164,10 @@ def _membership_train(root: Path, dirs: dict[str, Path]) -> Layout | None:
 
 
 def _membership_test(root: Path, dirs: dict[str, Path]) -> Layout | None:
+    if "real_unknown" in dirs and "real_unknown_1" in dirs:
+        raise SynthprintError(
+            f"{root}: holds both real_unknown/ (2025 names) and real_unknown_1/ (2023 ids); a "
+            "test split is one edition's: keep one of them")
     for gen, real, edition in (("generated_1", "real_unknown_1", 2023),
                                ("generated", "real_unknown", 2025)):
         if real in dirs:
@@ -312,7 +316,26 @@ def _nested_hint(root: Path, layout: str | None) -> str:
     return ""
 
 
+def unread_folders(layout: Layout) -> list[Path]:
+    """Folders inside ``layout`` that hold images but fill no role in it (an extra
+    ``real_used_more/`` beside ``real_used/``, a ``generated/extra/``): the folders that hold
+    the layout's folders are searched, not the layout's folders themselves (see
+    :func:`synthprint.io.dataset.list_folder` for those)."""
+    roles = {spec.path for spec in layout.folders}
+    holders = {p for spec in layout.folders for p in spec.path.parents
+               if p == layout.root or p.is_relative_to(layout.root)}
+    found = []
+    for holder in sorted(holders):
+        for sub in sorted(_subdirs(holder).values()):
+            if sub not in roles and sub not in holders and holds_images(sub):
+                found.append(sub)
+    return found
+
+
 def natural_key(name: str) -> tuple:
-    """Sort key that orders ``x_2`` before ``x_10`` (digits compared as numbers)."""
-    return tuple(int(t) if t.isdigit() else t.lower()
-                 for t in re.split(r"(\d+)", name))
+    """Sort key that orders ``x_2`` before ``x_10`` (runs of ASCII digits compared as
+    numbers, the rest case-blind); names it ranks equal (``x_2`` and ``x_02``) keep a fixed
+    order, by the name itself, whatever order the folder lists them in."""
+    parts = tuple((0, int(t), "") if t.isdigit() else (1, 0, t.lower())
+                  for t in re.split(r"([0-9]+)", name) if t)
+    return (parts, name)

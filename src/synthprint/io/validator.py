@@ -292,7 +292,8 @@ def resolve_expected(*, images: str | Path | None = None, ids: str | Path | None
     """The ids a run must hold, its edition and task, from a test folder or an ids file.
 
     The edition defaults to what the folder names say (``real_unknown_1/``: 2023), or for an
-    ids file to whether its ids carry an extension (no: 2023); the task to the folder
+    ids file to whether its ids carry an extension (no: 2023), and to 2025 for subtask 2
+    (which ran in 2025 only); the task to the folder
     (``generated_unknown/``: attribution) or the ids' prefix (``gen``: attribution,
     ``real``: membership). Raises :class:`SynthprintError` when neither or both sources are
     given, or when the edition or task cannot be told.
@@ -324,6 +325,8 @@ def resolve_expected(*, images: str | Path | None = None, ids: str | Path | None
         prefixes = {n[:3].lower() for n in names}
         task = {"rea": "membership", "gen": "attribution"}.get(prefixes.pop()) \
             if len(prefixes) == 1 else None
+    if edition is None and task == "attribution":
+        edition = 2025   # subtask 2 ran in 2025 only
     if edition is None:
         raise SynthprintError(f"{where}: cannot tell the edition from the folder names; pass "
                               "--edition 2023 (ids without extension) or 2025 (file names)")
