@@ -163,10 +163,12 @@ def test_loading_says_how_images_were_converted(tmp_path, capsys):
     # --quiet silences progress bars, not the conversions that change pixel values
     load_split_for(split, "membership-test", resize=False, quiet=True)
     assert "converted on loading: 2 colour" in " ".join(capsys.readouterr().out.split())
-    write_png(split / "real_unknown" / "r_12bit.png", ct_like(20).astype(np.uint16) * 16)
+    write_png(split / "real_unknown" / "r_10bit.png", ct_like(20).astype(np.uint16) * 4)
     load_split_for(split, "membership-test", resize=False, quiet=True)
     said = " ".join(capsys.readouterr().out.split())
     assert "1 16-bit-low-range" in said and "use at most 12 bits" in said
+    top = round(int(ct_like(20).max()) * 4 * 255 / 65535)    # what 10-bit values keep
+    assert top < 16 and f"gray levels 0..{top} only" in said
 
 
 def test_names_are_printed_as_they_are(tmp_path, membership_train):

@@ -95,6 +95,7 @@ def test_run_membership_applies_the_policy_unless_a_prior_is_given():
     with_prior = run_membership(make_method("nearest-neighbour").set_params(prior=0.4), gen,
                                 real, y, test, n_splits=3, n_repeats=1, n_boot=200)
     assert with_prior.labels.sum() == 2  # the prior's share, not the no-signal fallback
+    assert "0.4 share" in with_prior.labels_note and "(the prior)" in with_prior.labels_note
     cv_only = run_membership(make_method("nearest-neighbour"), gen, real, y, n_splits=3,
                              n_repeats=1, n_boot=0)
     assert cv_only.scores is None and cv_only.labels is None

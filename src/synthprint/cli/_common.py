@@ -75,9 +75,12 @@ def say_conversions(path: Path, data: ImageDataset, *, quiet: bool) -> ImageData
         kinds = ", ".join(f"{n} {kind}" for kind, n in sorted(counts.items()))
         say(f"{path}: converted on loading: {kinds}")
     if "16-bit-low-range" in counts:
-        say(f"{path}: warning: {counts['16-bit-low-range']} 16-bit image(s) use at most 12 "
-            "bits, so the fixed 255/65535 scale leaves them gray levels 0..16 only and results "
-            "on them mean little: convert them to 8 bit with your display window first")
+        top = max(int(n.detail.rsplit("..", 1)[1]) for n in data.notes
+                  if n.kind == "16-bit-low-range")
+        say(f"{path}: warning: {counts['16-bit-low-range']} 16- or 32-bit image(s) use at most "
+            f"12 bits, so the fixed 255/65535 scale leaves them gray levels 0..{top} only and "
+            "results on them mean little: convert them to 8 bit with your display window "
+            "first")
     return data
 
 

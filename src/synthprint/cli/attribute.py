@@ -139,6 +139,7 @@ def attribute(
     prepare_output_dir(out, outputs, force=force, stale=stale, inputs=(train, test),
                        input_files=(truth,))
 
+    truth_labels = read_labels_csv(truth) if truth else None   # a bad file: before any work
     train_data = load_split_for(train, "attribution-train", resize=resize, quiet=quiet)
     _check_subsets(train_data, train, cv_folds)
     test_data = load_split_for(test, "attribution-test", resize=resize, quiet=quiet)
@@ -146,7 +147,7 @@ def attribute(
     gi = train_data.indices(Role.GENERATED_SUBSET)
     ri = train_data.indices(Role.REAL_SUBSET)
     generated, subsets = train_data.images[gi], train_data.labels[gi].astype(np.int64)
-    y_test = labels_for(test_data.names, read_labels_csv(truth), truth,
+    y_test = labels_for(test_data.names, truth_labels, truth,
                         allowed=set(subsets.tolist())) if truth else None
     real = train_data.images[ri] if len(ri) else None
     real_subsets = train_data.labels[ri].astype(np.int64) if len(ri) else None

@@ -108,6 +108,7 @@ def membership(
     if cache.directory is not None:
         check_outside_data(cache.directory, (train, test),
                            "--cache-dir" if cache_dir else "SYNTHPRINT_CACHE_DIR")
+    truth_labels = read_labels_csv(truth) if truth else None   # a bad file: before any work
     tr = load_split_for(train, "membership-train", resize=resize, quiet=quiet)
     te = load_split_for(test, "membership-test", resize=resize, quiet=quiet)
     edition = edition or te.layout.edition or 2025
@@ -119,7 +120,7 @@ def membership(
     generated, y, unk = data.generated, data.labels, data.unknown
     names = [te.names[i] for i in unk]
     check_run_names(names, edition, test)
-    y_test = labels_for(names, read_labels_csv(truth), truth,
+    y_test = labels_for(names, truth_labels, truth,
                         allowed=TASK_LABELS["membership"]) if truth else None
 
     estimator = make_method(method, metric=metric, seed=seed, quiet=quiet, cache=cache)

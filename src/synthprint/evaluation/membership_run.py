@@ -62,7 +62,10 @@ def run_membership(estimator: MembershipEstimator, generated: np.ndarray, real: 
         return run
     run.scores = est.score_samples(test)
     run.method_labels = est.predict(test)
-    run.labels, run.labels_note = run.method_labels, "labels from the method's decision"
-    if no_signal and getattr(est, "prior", None) is None:
+    prior = getattr(est, "prior", None)
+    run.labels, run.labels_note = run.method_labels, (
+        "labels from the method's decision" if prior is None else
+        f"the highest-scored {float(prior):g} share of the images labelled used (the prior)")
+    if no_signal and prior is None:
         run.labels, run.labels_note = no_signal_labels(run.method_labels, when_no_signal)
     return run
