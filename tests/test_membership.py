@@ -468,28 +468,19 @@ def test_cli_refuses_contradictions_and_bad_names_before_any_work(tmp_path, monk
     assert not any((tmp_path / f"o{i}").exists() for i in (1, 2, 3))
 
 
-def test_cli_says_which_files_it_skipped(tmp_path):
+def test_cli_says_which_files_it_skipped_and_which_images_it_did_not_read(tmp_path):
     d = _demo_copy(tmp_path)
-    first = sorted((d / "test" / "real_unknown").glob("*.png"))[0]
+    first, second = sorted((d / "test" / "real_unknown").glob("*.png"))[:2]
     first.rename(first.with_name(first.name + " "))          # a trailing space
     (d / "test" / "real_unknown" / ".DS_Store").write_bytes(b"")
+    (d / "test" / "real_unknown" / "batch2").mkdir()
+    second.rename(d / "test" / "real_unknown" / "batch2" / second.name)
     result = runner.invoke(app, _args(tmp_path / "o", d / "test", "--method",
                                       "nearest-neighbour"))   # -q: still said
     assert result.exit_code == 0, result.output
     said = " ".join(result.output.split())
     assert "skipped 2 file(s) that are not images; 1 of them named like an image" in said
     assert "'real_unknown_0001.png '" in said
-
-
-def test_cli_warns_about_images_in_subfolders(tmp_path):
-    d = _demo_copy(tmp_path)
-    first = sorted((d / "test" / "real_unknown").glob("*.png"))[0]
-    (d / "test" / "real_unknown" / "batch2").mkdir()
-    first.rename(d / "test" / "real_unknown" / "batch2" / first.name)
-    result = runner.invoke(app, _args(tmp_path / "o", d / "test", "--method",
-                                      "nearest-neighbour"))   # -q: still said
-    assert result.exit_code == 0, result.output
-    said = " ".join(result.output.split())
     assert "warning: 1 subfolder(s) hold images that were not read" in said
     assert "batch2" in said
     info = runner.invoke(app, ["info", str(d / "test")])
