@@ -126,6 +126,16 @@ def test_near_duplicate_real_images_do_not_set_the_yardsticks(audit_folders):
         assert find_copies(synth.images, train.images, with_twins, quiet=True).flagged[:3].all()
     assert (6, len(real) + 1) in real_yardstick(both, level=TOLERANT_LEVEL, mirrored=True,
                                                 quiet=True).near_duplicates
+    # many twins of the closest pair's images: every pair is looked at, not each image's best 8
+    A = _slice(1)
+    B = (0.8 * A + 0.2 * _slice(2)).astype(np.uint8)
+    many = np.stack([_noisy(A, i, sd=1.0) for i in range(9)] +
+                    [_noisy(B, 10 + i, sd=1.0) for i in range(9)] + [_slice(3), _slice(4)])
+    pair = real_yardstick(np.stack([A, B, _slice(3), _slice(4)]), quiet=True).value
+    assert real_yardstick(many, quiet=True).value == pytest.approx(pair, abs=0.02)
+    with pytest.raises(SynthprintError, match="no two distinct images that are not near-dup"):
+        real_yardstick(np.stack([A, A[:, ::-1], _noisy(A, 5, sd=1.0)]), level=TOLERANT_LEVEL,
+                       mirrored=True, quiet=True)
 
 
 def test_run_audit_ranks_copied_training_images_first(audit_folders):

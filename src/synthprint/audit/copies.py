@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from synthprint.errors import SynthprintError
 from synthprint.features import FeatureCache, content_hash, pairwise, select_topk, topk
 
 #: Above this many real-real pairs, the yardstick uses the pruned search (exact SSIM on the
@@ -128,23 +129,23 @@ def real_yardstick(real: np.ndarray, *, metric: str = "ssim", level: int = 0,
     """
     keep = distinct_images(len(real), identical_groups(real) if groups is None else groups)
     if len(keep) < 2:
-        raise ValueError("the copy yardstick needs at least two distinct real images")
+        raise SynthprintError("the copy yardstick needs at least two distinct real images")
     if len(keep) < len(real):
         real = real[keep]
         if similarities is not None:
             similarities = similarities[np.ix_(keep, keep)]
     n = len(real)
-    k = min(8, n)   # room for an image's near-duplicates among its best
     exact = similarities is not None or n ** 2 <= EXACT_PAIR_LIMIT
     if similarities is None and exact:      # all pairs: pairwise scores each pair once
         similarities = copy_similarity(real, real, metric, level=level, mirrored=mirrored,
                                        cache=cache, quiet=quiet)
-    if similarities is not None:
-        values, indices = select_topk(similarities, k)
-    else:   # an image and its own mirror take two of the best: ask for more, fold them
+    if similarities is not None:            # every pair: mask own and near-duplicate pairs
+        values = np.array(similarities, dtype=np.float64)
+        indices = np.broadcast_to(np.arange(n), (n, n))
+    else:   # each image's best candidates; its own mirror takes one place: fold them
         pool = _with_mirrors(real) if mirrored else real
-        values, indices = topk(real, pool, k=min(2 * k if mirrored else k, len(pool)),
-                               metric=metric, level=level,
+        k = min(16 if mirrored else 8, len(pool))   # room for near-duplicates among the best
+        values, indices = topk(real, pool, k=k, metric=metric, level=level,
                                candidates=min(candidates, len(pool)), quiet=quiet)
         indices = indices % n
     own = indices == np.arange(n)[:, None]
@@ -155,8 +156,11 @@ def real_yardstick(real: np.ndarray, *, metric: str = "ssim", level: int = 0,
     best = np.argmax(values, axis=1)
     row = int(np.argmax(values[np.arange(n), best]))
     if not np.isfinite(values[row, best[row]]):
-        raise ValueError("the copy yardstick needs two real images that are not "
-                         "near-duplicates of each other")
+        raise SynthprintError(
+            "the real images (training and holdout) hold no two distinct images that are not "
+            f"near-duplicates of each other (SSIM {NEAR_DUPLICATE} or more"
+            + (" at 64 px, mirrors allowed" if mirrored else "") + "): a copy yardstick needs "
+            "two different slices; add real images")
     return CopyYardstick(float(values[row, best[row]]), int(keep[row]),
                          int(keep[indices[row, best[row]]]), exact, level, mirrored,
                          tuple(near))
