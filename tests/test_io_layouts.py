@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 import pytest
 
@@ -142,6 +144,31 @@ def test_an_extra_top_folder_names_the_split_inside(tmp_path):
     with pytest.raises(SynthprintError, match=r"does not look like a membership-train split; "
                                               "expected"):
         detect_layout(tmp_path, "membership-train")       # nothing of that layout inside
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="alarm and symlinks")
+def test_the_hint_search_neither_loops_on_links_nor_repeats_itself(tmp_path):
+    import signal
+
+    (tmp_path / "base" / "scans").mkdir(parents=True)
+    (tmp_path / "base" / "scans" / "all").symlink_to("..")     # a link back up
+    deep = tmp_path / "chain"
+    for i in range(25):
+        deep = deep / f"d{i}"
+    deep.mkdir(parents=True)
+
+    def too_slow(*_):
+        raise TimeoutError("the hint search ran for 10 s")
+
+    old = signal.signal(signal.SIGALRM, too_slow)
+    signal.alarm(10)
+    try:
+        for root in (tmp_path / "base", tmp_path / "chain"):
+            with pytest.raises(SynthprintError, match="no known layout found"):
+                detect_layout(root)
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, old)
 
 
 def test_images_in_a_subfolder_are_named_not_silently_lost(tmp_path):

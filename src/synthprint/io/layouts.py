@@ -279,14 +279,22 @@ def detect_layout(root: str | Path, layout: str | None = None) -> Layout | Bench
         return BenchmarkLayout(root, train, test, truth, meta)
     if layout == "benchmark":
         raise SynthprintError(f"{root}: a benchmark needs train/ and test/ folders")
-    detectors = [_DETECTORS[layout]] if layout else list(_DETECTORS.values())
-    for detect in detectors:
-        found = detect(root, dirs)
-        if found is not None:
-            return found
+    found = _detect_here(root, dirs, layout)
+    if found is not None:
+        return found
     what = f"does not look like a {layout} split" if layout else "no known layout found"
     hint = _nested_hint(root, layout)
     raise SynthprintError(f"{root}: {what}{hint or '; ' + _EXPECTED}")
+
+
+def _detect_here(root: Path, dirs: dict[str, Path], layout: str | None) -> Layout | None:
+    """The split layout (not a benchmark) that ``root`` with subfolders ``dirs`` has, or
+    None; raises when it half matches one (a train split without real_not_used/, ...)."""
+    for detect in [_DETECTORS[layout]] if layout else list(_DETECTORS.values()):
+        found = detect(root, dirs)
+        if found is not None:
+            return found
+    return None
 
 
 #: How deep, and through how many folders, :func:`_nested_hint` looks for the split that an
@@ -301,15 +309,22 @@ def _nested_hint(root: Path, layout: str | None) -> str:
     archive adds); "" when none does."""
     level, found = [root], []
     for _ in range(_NESTED_DEPTH):
-        below = [d for folder in level for d in sorted(_subdirs(folder).values())]
+        below = [d for folder in level for d in sorted(_subdirs(folder).values())
+                 if not d.is_symlink()]       # a link back up would loop
         level = below[:_NESTED_FOLDERS]
         for sub in level:
-            try:
-                match = detect_layout(sub, layout) if _subdirs(sub) else None
-            except (SynthprintError, OSError):
+            try:   # one folder's own look, no search below it (that would repeat itself)
+                dirs = _subdirs(sub)
+                if "train" in dirs and "test" in dirs:
+                    name = "benchmark" if layout in (None, "benchmark") else None
+                else:
+                    match = _detect_here(sub, dirs, layout) \
+                        if dirs and layout != "benchmark" else None
+                    name = match.name if match is not None else None
+            except (SynthprintError, PermissionError, NotADirectoryError, FileNotFoundError):
                 continue
-            if match is not None:
-                found.append(f"{sub.relative_to(root).as_posix()}/ ({match.name})")
+            if name is not None:
+                found.append(f"{sub.relative_to(root).as_posix()}/ ({name})")
         if found:
             shown = ", ".join(found[:3]) + (", ..." if len(found) > 3 else "")
             return f", but it holds {shown}: point at that folder"
