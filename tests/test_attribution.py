@@ -210,6 +210,8 @@ def test_fingerprint_cnn_is_tiny_deterministic_and_learns(patterns):
     import pickle
 
     np.testing.assert_array_equal(pickle.loads(pickle.dumps(a)).predict_proba(xt), pa)
+    a.set_params(widths=(4, 4))              # today's params are not the fitted network's
+    np.testing.assert_array_equal(pickle.loads(pickle.dumps(a)).predict_proba(xt), pa)
     c = FingerprintCNN(**{**kwargs, "random_state": 4, "epochs": 2, "max_shift": 2,
                           "flips": True}).fit(x, y)
     assert not np.array_equal(pa, c.predict_proba(xt))

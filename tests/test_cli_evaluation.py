@@ -119,6 +119,12 @@ def test_evaluate_a_scores_csv(tmp_path):
     result = runner.invoke(app, ["evaluate", "--run", str(only), "--truth",
                                  str(MEMBERSHIP_TRUTH), "--n-boot", "100"])
     assert result.exit_code == 0 and "ROC AUC" in result.output
+    inverted = tmp_path / "inverted.csv"
+    inverted.write_text("name,score,label\n" + "\n".join(
+        f"{n},{-3 * t - rng.random():.6f},{1 - t}" for n, t in zip(names, y)))
+    said = " ".join(runner.invoke(app, ["evaluate", "--run", str(inverted), "--truth",
+                                        str(MEMBERSHIP_TRUTH), "--n-boot", "200"]).output.split())
+    assert "lies below 0.5: the scores rank used images below unused ones" in said
 
 
 def test_evaluate_reads_the_attribute_commands_scores_csv(tmp_path):

@@ -185,6 +185,14 @@ def test_runs_writing_into_one_folder_take_turns(tmp_path):
         prepare_output_dir(out, ["b.csv"])
 
 
+def test_a_link_to_nothing_with_an_outputs_name_is_refused_before_any_work(tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "run.csv").symlink_to(tmp_path / "nowhere")
+    with pytest.raises(OutputExistsError, match="--force"):
+        prepare_output_dir(out, ["run.csv"])
+
+
 def test_an_output_another_run_wrote_meanwhile_is_not_replaced_without_force(tmp_path):
     from synthprint.io import staged_outputs
 

@@ -102,6 +102,8 @@ def test_prior_threshold_labels_the_share_asked_for_and_keeps_tied_scores_togeth
     ties = np.r_[np.ones(12), np.full(7, 0.5), np.zeros(11)]      # 30 scores, 3 values
     used = {p: int((ties > prior_threshold(ties, p)).sum()) for p in (0.1, 0.2, 0.3, 0.5, 0.7)}
     assert used == {0.1: 0, 0.2: 12, 0.3: 12, 0.5: 12, 0.7: 19}  # nearest; larger on a draw
+    close = np.array([1.0, np.nextafter(1.0, 0.0)])        # no float between them
+    assert int((close > prior_threshold(close, 0.5)).sum()) == 1
     five = np.arange(5.0)
     assert [int((five > prior_threshold(five, p)).sum()) for p in (0.1, 0.5, 0.9)] == [1, 3, 5]
 

@@ -168,6 +168,8 @@ class FingerprintCNN(AttributionEstimator):
     ----------
     classes_ : (K,) int64 subset numbers.
     model_ : the trained network (eval mode), weights of the best held-out epoch.
+    architecture_ : (n_classes, widths, patch, sigma, dropout) of ``model_``, for
+        :func:`build_network`.
     best_epoch_ : 1-based epoch whose weights were kept.
     history_ : list of dicts (epoch, train_loss, val_loss, val_accuracy) per epoch.
     """
@@ -250,6 +252,8 @@ class FingerprintCNN(AttributionEstimator):
             del self._best_state, self._best_loss, self._wait
             net.eval()
         self.model_ = net
+        self.architecture_ = (len(self.classes_), tuple(self.widths), self.patch, self.sigma,
+                              self.dropout)
         return self
 
     def _epoch(self, torch, net, opt, sched, generated, y, train, held, real, yr, rng,
@@ -307,18 +311,17 @@ class FingerprintCNN(AttributionEstimator):
     def __getstate__(self) -> dict:
         """Pickle the trained network as its weights (its class is built at fit time, so
         the module itself cannot be pickled); :meth:`__setstate__` rebuilds it."""
-        state = self.__dict__.copy()
-        if "model_" in state:
-            state["model_"] = {k: v.detach().clone() for k, v in
-                               state["model_"].state_dict().items()}
+        state = dict(super().__getstate__())
+        if "model_" in state:   # rebuilt as fitted (architecture_), not from today's params
+            state["model_"] = {k: v.detach().clone()
+                               for k, v in state["model_"].state_dict().items()}
         return state
 
     def __setstate__(self, state: dict) -> None:
-        self.__dict__.update(state)
         weights = state.get("model_")
+        super().__setstate__(state)
         if isinstance(weights, dict):
-            net = build_network(len(self.classes_), tuple(self.widths), self.patch,
-                                self.sigma, self.dropout)
+            net = build_network(*self.architecture_)
             net.load_state_dict(weights)
             self.model_ = net.eval()
 

@@ -51,6 +51,9 @@ def evaluate(
         say(f"note: {note}")
     if "roc_auc" in table and table["roc_auc"].has_interval \
             and not auc_interval_above_chance(table):
-        console.print("ROC AUC interval does not lie above 0.5: no detectable membership "
+        below = table["roc_auc"].high < 0.5
+        console.print("ROC AUC interval lies below 0.5: the scores rank used images below "
+                      "unused ones (are they inverted?)" if below else
+                      "ROC AUC interval does not lie above 0.5: no detectable membership "
                       "signal",
                       highlight=False)

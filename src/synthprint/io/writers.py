@@ -21,9 +21,10 @@ except ImportError:  # Windows: runs sharing an --out are not serialised
 
 
 def check_can_write(path: str | Path, force: bool = False) -> Path:
-    """Raise :class:`OutputExistsError` if ``path`` exists and ``force`` is false."""
+    """Raise :class:`OutputExistsError` if ``path`` exists (a link counts, even one to
+    nothing) and ``force`` is false."""
     path = Path(path)
-    if path.exists() and not force:
+    if _exists(path) and not force:
         raise OutputExistsError(f"{path}: exists already; pass --force (force=True in Python) "
                                 "to overwrite it")
     return path

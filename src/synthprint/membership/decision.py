@@ -117,7 +117,8 @@ def prior_threshold(scores, prior: float) -> float:
         return float(s[0] + max(1e-9, 1e-6 * abs(s[0])))
     if n_used == len(s):
         return float(s[-1] - max(1e-9, 1e-6 * abs(s[-1])))
-    return float((s[n_used - 1] + s[n_used]) / 2)
+    middle = (s[n_used - 1] + s[n_used]) / 2   # two adjacent floats: it rounds to the upper
+    return float(middle if middle < s[n_used - 1] else s[n_used])
 
 
 #: What to write when cross-validation finds no membership signal (see :func:`no_signal_labels`).
