@@ -207,3 +207,19 @@ def test_an_output_another_run_wrote_meanwhile_is_not_replaced_without_force(tmp
     with staged_outputs(out, force=True) as staged:
         (staged.path / "b.csv").write_text("new")
     assert (out / "b.csv").read_text() == "new"
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="no flock on Windows")
+def test_a_filesystem_without_locks_writes_unlocked(tmp_path, monkeypatch):
+    import errno
+
+    from synthprint.io import staged_outputs, writers
+
+    def no_locks(fd, op):
+        raise OSError(errno.ENOLCK, "No locks available")
+
+    monkeypatch.setattr(writers.fcntl, "flock", no_locks)
+    out = prepare_output_dir(tmp_path / "out", ["a.csv"])
+    with staged_outputs(out) as staged:
+        (staged.path / "a.csv").write_text("new")
+    assert (out / "a.csv").read_text() == "new"

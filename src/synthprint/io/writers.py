@@ -293,18 +293,39 @@ def check_no_interrupted_commit(out: Path) -> None:
                 f"replacing them; move them back into {out} (or delete {left}) and run again")
 
 
-def _being_written(out: Path) -> bool:
-    """Whether another run holds ``out``'s :func:`_writing_lock` now."""
-    if fcntl is None or not out.is_dir():
-        return False
-    fd = os.open(out, os.O_RDONLY)
+def _lock_fd(out: Path) -> int | None:
+    """An open descriptor of the folder ``out`` to ``flock``, or None where locks cannot be
+    had (no ``fcntl`` on Windows, a folder that cannot be opened for reading): runs there
+    are not serialised, as before this lock existed."""
+    if fcntl is None:
+        return None
+    try:
+        return os.open(out, os.O_RDONLY)
+    except OSError:
+        return None
+
+
+def _try_lock(fd: int) -> bool | None:
+    """Take ``fd``'s exclusive lock without waiting: True when taken, False when another run
+    holds it, None when this filesystem has no locks (NFS without a lock daemon, ...)."""
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
-        return True
+        return False
+    except OSError:
+        return None
+    return True
+
+
+def _being_written(out: Path) -> bool:
+    """Whether another run holds ``out``'s :func:`_writing_lock` now."""
+    fd = _lock_fd(out) if out.is_dir() else None
+    if fd is None:
+        return False
+    try:
+        return _try_lock(fd) is False
     finally:
         os.close(fd)
-    return False
 
 
 @contextmanager
@@ -312,15 +333,13 @@ def _writing_lock(out: Path, on_wait: Callable[[], None] | None) -> Iterator[Non
     """Hold an exclusive advisory lock (``flock``) on the folder ``out`` itself, so runs
     writing into the same folder take turns; the system releases it when the process ends,
     however it ends, and it leaves no file behind. ``on_wait`` is called once when another
-    run holds it and this one waits."""
-    if fcntl is None:
+    run holds it and this one waits. Where locks cannot be had the block runs unlocked."""
+    fd = _lock_fd(out)
+    if fd is None:
         yield
         return
-    fd = os.open(out, os.O_RDONLY)
     try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
+        if _try_lock(fd) is False:
             if on_wait is not None:
                 on_wait()
             fcntl.flock(fd, fcntl.LOCK_EX)
