@@ -45,6 +45,18 @@ N_BOOT_HELP = (f"Bootstrap resamples (at least {VERDICT_MIN_BOOT}: the signal ve
                "on the interval's tails).")
 
 
+def low_fpr_note(n_negatives: int, what: str) -> str | None:
+    """The note that a TPR at 1% or 0.1% FPR measured on ``n_negatives`` negatives (``what``:
+    "holdout images") is the TPR with no false positive at all, when there are too few
+    negatives for that FPR (fewer than 100 or 1,000); None when there are enough."""
+    short = [f"{label} FPR (needs {need})" for label, need in (("1%", 100), ("0.1%", 1000))
+             if n_negatives < need]
+    if not short:
+        return None
+    return (f"note: with {n_negatives} {what}, TPR at {' and at '.join(short)} is the TPR "
+            "with no false positive at all")
+
+
 def load_split_for(path: Path, layout: str, *, resize: bool, quiet: bool) -> ImageDataset:
     """Check that ``path`` is a ``layout`` split (e.g. "membership-train"), before decoding
     anything, then load it and say how images were converted (palette, 16-bit, ...)."""

@@ -19,8 +19,8 @@ from synthprint.cli._common import (
     methods_table,
     plan_outputs,
     say_written,
-    writing_outputs,
     write_run_files,
+    writing_outputs,
 )
 from synthprint.errors import SynthprintError
 from synthprint.io import (

@@ -10,11 +10,12 @@ from rich.table import Table
 
 from synthprint.cli._app import command, console, say
 from synthprint.cli._common import (
-    N_BOOT_HELP,
-    VERDICT_MIN_BOOT,
     CACHE_HELP,
     FORCE_HELP,
+    N_BOOT_HELP,
     SEED_LIMITS,
+    VERDICT_MIN_BOOT,
+    low_fpr_note,
     plan_outputs,
     say_conversions,
     say_written,
@@ -253,9 +254,5 @@ def _sample_size_notes(tr, ho, train: Path, holdout: Path) -> list[str]:
         notes.append(f"warning: {len(tr)} training and {len(ho)} holdout images: with fewer "
                      f"than {FEW_IMAGES} of either, the bootstrap intervals are too narrow to "
                      "trust (a perfect separation of a small sample resamples to 1.000-1.000)")
-    short = [f"{label} FPR (needs {need})" for label, need in (("1%", 100), ("0.1%", 1000))
-             if len(ho) < need]
-    if short:
-        notes.append(f"note: with {len(ho)} holdout images, TPR at {' and at '.join(short)} "
-                     "is the TPR with no false positive at all")
-    return notes
+    low_fpr = low_fpr_note(len(ho), "holdout images")
+    return notes + ([low_fpr] if low_fpr else [])

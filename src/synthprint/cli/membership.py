@@ -8,19 +8,20 @@ import numpy as np
 import typer
 
 from synthprint._defaults import MEMBERSHIP_METHOD
-from synthprint.cli._app import command, console
+from synthprint.cli._app import command, console, say
 from synthprint.cli._common import (
-    N_BOOT_HELP,
-    VERDICT_MIN_BOOT,
     CACHE_HELP,
     FORCE_HELP,
+    N_BOOT_HELP,
     SEED_LIMITS,
+    VERDICT_MIN_BOOT,
     load_split_for,
+    low_fpr_note,
     methods_table,
     plan_outputs,
     say_written,
-    writing_outputs,
     write_run_files,
+    writing_outputs,
 )
 from synthprint.errors import SynthprintError
 from synthprint.io import (
@@ -132,6 +133,9 @@ def membership(
     scores, labels, labels_note = result.scores, result.labels, result.labels_note
     console.print(cv.to_rich(title=f"{method}: train cross-validation ({len(y)} labelled real "
                                    f"images, {len(generated)} generated)"))
+    low_fpr = low_fpr_note(int(np.sum(y == 0)), "labelled images not used")
+    if low_fpr:
+        say(low_fpr)
     scores_csv = "name,score,label\n" + "".join(
         f"{n},{s:.6g},{int(lab_)}\n" for n, s, lab_ in zip(names, scores, labels))
     record = new_record("membership", {"train": train, "test": test},
