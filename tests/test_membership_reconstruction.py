@@ -136,3 +136,14 @@ def test_threshold_scores_come_from_heads_of_the_chosen_kind():
     assert head.kind == "logistic"
     assert set(kinds) == {"logistic"}          # every out-of-fold and unlabelled score
     assert np.isfinite(threshold)
+
+
+@pytest.mark.parametrize("bad", [{"n_iter": 0}, {"min_per_class": 1}, {"ridge": -1.0},
+                                 {"n_iter": 2.5}])
+def test_reconstruction_refuses_settings_that_cannot_work(bad):
+    from tests.conftest import ct_like
+
+    gen = np.stack([ct_like(i, 32) for i in range(6)])
+    real = np.stack([ct_like(10 + i, 32) for i in range(6)])
+    with pytest.raises(SynthprintError, match=f"{next(iter(bad))} must be"):
+        ReconstructionMembership(**bad).fit(gen, real, np.array([1, 0] * 3))

@@ -19,6 +19,7 @@ more than ``margin``, and only with at least ``min_per_class`` labelled images p
 
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass
 
 import numpy as np
@@ -115,6 +116,14 @@ class ReconstructionMembership(MembershipEstimator):
         super()._check_params()
         if self.head not in HEADS:
             raise SynthprintError(f"head must be one of {', '.join(HEADS)}, got {self.head!r}")
+        for name, least in (("n_iter", 1), ("min_per_class", 2)):
+            value = getattr(self, name)
+            if not (isinstance(value, numbers.Integral) and value >= least):
+                raise SynthprintError(f"ReconstructionMembership: {name} must be an int >= "
+                                      f"{least}, got {value!r}")
+        if not self.ridge >= 0:
+            raise SynthprintError(f"ReconstructionMembership: ridge must be >= 0, got "
+                                  f"{self.ridge!r}")
 
     def _pixel_views(self, side: int) -> tuple[tuple[int, int], ...]:
         out = []
