@@ -92,11 +92,7 @@ class AuditResult:
     def copied_train_index(self) -> np.ndarray:
         """(S,) int64: for each synthetic image, the training image it copies by the check
         that flagged it (the pixel check first), or its pixel-nearest when none did."""
-        idx = self.copies.indices[:, 0].copy()
-        if self.tolerant_copies is not None:
-            only = self.tolerant_copies.flagged & ~self.copies.flagged
-            idx[only] = self.tolerant_copies.indices[only, 0]
-        return idx
+        return _copied_train_index(self.copies, self.tolerant_copies)
 
     @property
     def best(self) -> Attack:
@@ -106,6 +102,15 @@ class AuditResult:
     def no_signal(self) -> bool:
         """True when even the best attack's AUC interval does not lie above 0.5."""
         return bool(self.best.no_signal)
+
+
+def _copied_train_index(copies: CopyMatches, tolerant: CopyMatches | None) -> np.ndarray:
+    """See :meth:`AuditResult.copied_train_index`."""
+    idx = copies.indices[:, 0].copy()
+    if tolerant is not None:
+        only = tolerant.flagged & ~copies.flagged
+        idx[only] = tolerant.indices[only, 0]
+    return idx
 
 
 def family_confidence(n_attacks: int, level: float = 0.95) -> float:
@@ -137,12 +142,13 @@ def _fold_percentiles(cv: CVResult, n_train: int) -> np.ndarray:
 
 def _risk_table(train: ImageDataset, best: Attack, synthetic: ImageDataset,
                 near_values: np.ndarray, near_indices: np.ndarray,
-                result: AuditResult) -> pd.DataFrame:
+                copies: CopyMatches, tolerant: CopyMatches) -> pd.DataFrame:
     n_train = len(train)
     member = best.oof_scores[:n_train]
     percentile = _fold_percentiles(best.cv, n_train)
     copied_from = np.zeros(n_train, dtype=np.int64)
-    np.add.at(copied_from, result.copied_train_index()[result.flagged], 1)
+    flagged = copies.flagged | tolerant.flagged
+    np.add.at(copied_from, _copied_train_index(copies, tolerant)[flagged], 1)
     table = pd.DataFrame({
         "name": train.names,
         "risk_score": member,
@@ -259,7 +265,6 @@ def run_audit(train: ImageDataset, holdout: ImageDataset, synthetic: ImageDatase
     copy_table.attrs["yardstick_pair"] = (real_names[yardstick.i], real_names[yardstick.j])
     copy_table.attrs["tolerant_yardstick_pair"] = (real_names[tolerant_yardstick.i],
                                                    real_names[tolerant_yardstick.j])
-    result = AuditResult(results, pd.DataFrame(), copies, copy_table.reset_index(drop=True),
-                         near_values, near_indices, identical, confidence, tolerant)
-    result.risk = _risk_table(train, results[0], synthetic, near_values, near_indices, result)
-    return result
+    risk = _risk_table(train, results[0], synthetic, near_values, near_indices, copies, tolerant)
+    return AuditResult(results, risk, copies, copy_table.reset_index(drop=True), near_values,
+                       near_indices, identical, confidence, tolerant)
