@@ -328,6 +328,7 @@ def test_cli_audit_rerun_with_force_replaces_every_earlier_output(audit_folders,
     runner = CliRunner()
     first = runner.invoke(app, [*args, "--filter", "--report"])
     assert first.exit_code == 0, first.output
+    assert "near-duplicates" not in first.output   # distinct real images: no such note
     html = (out / "report.html").read_text()
     shown = html[html.index('<section id="copies">'):html.index('<section id="gallery">')]
     assert [f"synthetic_{i}.png" in shown for i in range(1, 5)] == [True, True, True, False]
@@ -368,3 +369,26 @@ def test_an_attack_named_twice_runs_and_counts_once():
     from synthprint.cli.audit import _attack_names
 
     assert _attack_names("auto, nearest-neighbour,auto") == ["auto", "nearest-neighbour"]
+
+
+def test_cli_audit_names_near_duplicate_real_images_in_output_and_record(audit_folders,
+                                                                         tmp_path):
+    import json
+
+    from typer.testing import CliRunner
+
+    from synthprint.cli import app
+
+    write_png(audit_folders / "train" / "train_9.png", _noisy(_slice(100), 9, sd=1.0))
+    out = tmp_path / "o"
+    result = CliRunner().invoke(app, [
+        "audit", "--train", str(audit_folders / "train"), "--holdout",
+        str(audit_folders / "holdout"), "--synthetic", str(audit_folders / "synthetic"),
+        "--out", str(out), "--attacks", "nearest-neighbour", "--folds", "2", "--repeats", "1",
+        "--n-boot", "200", "-q"])
+    assert result.exit_code == 0, result.output
+    said = " ".join(result.output.split())
+    assert "1 pair(s) of real images are near-duplicates" in said and "train_9.png" in said
+    assert "3 of 10 synthetic images are copies" in said      # the yardstick is unmoved
+    notes = json.loads((out / "record.json").read_text())["notes"]
+    assert any("near-duplicates" in n for n in notes)

@@ -104,8 +104,8 @@ def audit(
                   for path, role, label in ((train, Role.REAL_USED, 1),
                                             (holdout, Role.REAL_NOT_USED, 0),
                                             (synthetic, Role.GENERATED, UNKNOWN_LABEL)))
-    size_notes = _sample_size_notes(tr, ho, train, holdout)
-    for note in size_notes:
+    caveats = _sample_size_notes(tr, ho, train, holdout)
+    for note in caveats:
         say(note)
     factories = {n: (lambda n=n: make_method(n, seed=seed, quiet=quiet)) for n in names}
     result = run_audit(tr, ho, sy, factories, n_splits=folds, n_repeats=repeats, seed=seed,
@@ -156,10 +156,12 @@ def audit(
     near = sorted(set(yard.near_duplicates) | set(tolerant.yardstick.near_duplicates))
     if near:
         real_names = tr.names + ho.names
-        say(f"note: {len(near)} pair(s) of real images are near-duplicates (SSIM at least "
+        caveats.append(
+            f"note: {len(near)} pair(s) of real images are near-duplicates (SSIM at least "
             f"{NEAR_DUPLICATE} at 256 px, or at 64 px with mirrors; first: "
             f"{real_names[near[0][0]]} and {real_names[near[0][1]]}): the same slice twice is "
             "not two distinct images, so they do not set the copy yardsticks")
+        say(caveats[-1])
     if result.identical:
         groups = len(result.identical)
         say(f"note: {groups} real image{'s are' if groups > 1 else ' is'} given more than once "
@@ -192,7 +194,7 @@ def audit(
     record["copy_gallery"] = _copy_gallery(result, tr, sy)
     record["table"] = {"file": "risk.csv", "sort": "risk_percentile"}
     record["notes"] = [f"{n_copies} synthetic images flagged as copies; see copies.csv.",
-                       *size_notes]
+                       *caveats]
     with writing_outputs(out, stale, force) as staged:   # all of this run's files, or none
         atomic_write_text(staged.path / "attacks.csv", "\n".join(rows) + "\n", force=force)
         for name, frame in (("risk.csv", result.risk), ("copies.csv", result.copy_table)):
