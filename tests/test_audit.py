@@ -392,3 +392,28 @@ def test_cli_audit_names_near_duplicate_real_images_in_output_and_record(audit_f
     assert "3 of 10 synthetic images are copies" in said      # the yardstick is unmoved
     notes = json.loads((out / "record.json").read_text())["notes"]
     assert any("near-duplicates" in n for n in notes)
+
+
+def test_the_verdict_rests_on_any_attack_whose_family_wise_interval_lies_above_chance():
+    from synthprint.audit.run import Attack, AuditResult
+
+    class Pooled:
+        def __init__(self, auc):
+            self.auc = auc
+
+        def __contains__(self, name):
+            return name == "roc_auc"
+
+        def value(self, name):
+            return self.auc
+
+    def attack(name, auc, no_signal):
+        return Attack(name, SimpleNamespace(pooled=Pooled(auc)), no_signal)
+
+    def result(*attacks):
+        return AuditResult(list(attacks), None, None, None, None, None, [])
+
+    wide, narrow = attack("wide", 0.80, True), attack("narrow", 0.70, False)
+    assert result(wide, narrow).evidence is narrow and not result(wide, narrow).no_signal
+    none = result(wide, attack("other", 0.6, True))
+    assert none.evidence is wide and none.no_signal

@@ -134,7 +134,7 @@ def audit(
     yard = result.copies.yardstick
     tolerant = result.tolerant_copies
     n_tolerant_only = int((tolerant.flagged & ~result.copies.flagged).sum())
-    best = result.best
+    best = result.evidence
     auc = best.cv.pooled["roc_auc"]
     interval = (f"{percent(result.confidence)} interval {auc.low:.3f}-{auc.high:.3f}"
                 + (f", 95% for all {len(names)} attacks together" if len(names) > 1 else ""))
@@ -144,8 +144,12 @@ def audit(
         verdict = (f"No detectable membership signal: the best attack ({best.name}) has ROC "
                    f"AUC {best.auc:.3f}, and its {interval} {where}.")
     else:
-        verdict = (f"Membership is detectable: the best attack ({best.name}) reaches ROC AUC "
+        which = "the best attack" if best is result.best else "an attack"
+        verdict = (f"Membership is detectable: {which} ({best.name}) reaches ROC AUC "
                    f"{best.auc:.3f} ({interval}).")
+        if best is not result.best:
+            verdict += (f" {result.best.name} has a higher AUC, {result.best.auc:.3f}, but a "
+                        "wider interval, which includes 0.5.")
     verdict += (f" {n_copies} of {len(sy)} synthetic images are copies: "
                 f"{n_copies - n_tolerant_only} closer to a training image than SSIM "
                 f"{yard.value:.3f} (the closest pair of distinct real images: {pair[0]} and "
