@@ -481,9 +481,13 @@ def test_cli_says_which_files_it_skipped_and_which_images_it_did_not_read(tmp_pa
     said = " ".join(result.output.split())
     assert "skipped 2 file(s) that are not images; 1 of them named like an image" in said
     assert "'real_unknown_0001.png '" in said
-    assert "warning: 1 subfolder(s) hold images that were not read" in said
+    assert "warning: 1 folder(s) hold images that were not read" in said
     assert "batch2" in said
     assert "note: with 10 labelled images not used, TPR at 1% FPR (needs 100)" in said
+    import json
+
+    notes = json.loads((tmp_path / "o" / "record.json").read_text())["notes"]
+    assert any("TPR at 1% FPR (needs 100)" in n for n in notes)   # the report says it too
     info = runner.invoke(app, ["info", str(d / "test")])
     assert "batch2: a subfolder with images, which are not read" in " ".join(info.output.split())
 

@@ -12,7 +12,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.exceptions import NotFittedError
 
 from synthprint._progress import progress_task
-from synthprint._validation import check_image_stack
+from synthprint._validation import check_image_stack, check_seed
 from synthprint.features import default_n_jobs
 
 T = TypeVar("T")
@@ -48,6 +48,10 @@ class AttributionEstimator(ClassifierMixin, BaseEstimator):
         super().__init_subclass__(**kwargs)
         if "fit" in vars(cls):
             cls.fit = _unfitted_on_failure(vars(cls)["fit"])
+
+    def _seed(self) -> int:
+        """This estimator's ``random_state`` as an int seed (:func:`check_seed`)."""
+        return check_seed(getattr(self, "random_state", None), type(self).__name__)
 
     def _forget_fit(self) -> None:
         """Remove every fitted attribute (public names ending in ``_``)."""

@@ -28,7 +28,6 @@ import copy
 import numpy as np
 
 from synthprint._progress import progress_task
-from synthprint._validation import check_seed
 from synthprint.attribution._base import AttributionEstimator, chunk_slices, log_loss
 from synthprint.errors import SynthprintError
 
@@ -226,7 +225,7 @@ class FingerprintCNN(AttributionEstimator):
             keep = np.isin(real_subsets, self.classes_)
             real, yr = real[keep], np.searchsorted(self.classes_, real_subsets[keep])
             use_real = len(real) > 0
-        seed = check_seed(self.random_state, type(self).__name__)
+        seed = self._seed()
         rng = np.random.default_rng(seed)
         train, held = self._split(subsets, rng)
         with torch_settings(self.n_threads) as torch:

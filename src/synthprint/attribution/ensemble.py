@@ -23,7 +23,7 @@ import numpy as np
 from sklearn.base import clone
 from sklearn.model_selection import StratifiedKFold
 
-from synthprint._validation import check_image_stack, check_seed
+from synthprint._validation import check_image_stack
 from synthprint.attribution._base import AttributionEstimator, log_loss, softmax
 from synthprint.attribution.residual import ResidualFingerprint
 from synthprint.attribution.spectral import SpectralFingerprint
@@ -201,9 +201,6 @@ class Ensemble(AttributionEstimator):
             unlabelled = check_image_stack(unlabelled, "unlabelled", square=True, min_size=8)
             self._pseudo_label(generated, subsets, real, real_subsets, unlabelled)
         return self
-
-    def _seed(self) -> int:
-        return check_seed(self.random_state, type(self).__name__)
 
     def _cv_weights(self, generated, subsets, real, real_subsets, n_members) -> np.ndarray:
         y = np.searchsorted(self.classes_, subsets)

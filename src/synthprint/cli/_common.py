@@ -87,8 +87,7 @@ def say_conversions(path: Path, data: ImageDataset, *, quiet: bool) -> ImageData
         kinds = ", ".join(f"{n} {kind}" for kind, n in sorted(counts.items()))
         say(f"{path}: converted on loading: {kinds}")
     if "16-bit-low-range" in counts:
-        top = max(int(n.detail.rsplit("..", 1)[1]) for n in data.notes
-                  if n.kind == "16-bit-low-range")
+        top = max(n.top_level for n in data.notes if n.kind == "16-bit-low-range")
         say(f"{path}: warning: {counts['16-bit-low-range']} 16- or 32-bit image(s) use at most "
             f"12 bits, so the fixed 255/65535 scale leaves them gray levels 0..{top} only and "
             "results on them mean little: convert them to 8 bit with your display window "
@@ -120,11 +119,13 @@ def _say_skipped(path: Path, skipped: Sequence[Path], *, quiet: bool) -> None:
 
 
 def _say_unread_folders(folders: Sequence[Path]) -> None:
-    """Say, even under ``--quiet``, which subfolders holding images were not read."""
+    """Say, even under ``--quiet``, which folders holding images were not read (subfolders
+    of a split's folders, folders that fill no role in its layout)."""
     if folders:
         first = ", ".join(str(f) for f in folders[:3]) + (", ..." if len(folders) > 3 else "")
-        say(f"warning: {len(folders)} subfolder(s) hold images that were not read ({first}): "
-            "a split's images must sit directly in its folders; move them up to include them")
+        say(f"warning: {len(folders)} folder(s) hold images that were not read ({first}): a "
+            "split's images must sit directly in its layout's folders (generated/, "
+            "real_used/, ...); move them there to include them")
 
 
 def write_run_files(out: Path, names: list[str], labels, *, edition: int, task: str,

@@ -166,7 +166,8 @@ def membership(
     record["gallery"] = gallery
     record["table"] = {"file": "scores.csv", "sort": "score"}
     record["notes"] = [f"Threshold chosen for {metric} on the labelled train images; labels "
-                       "assume the unknown images come from the same population."]
+                       "assume the unknown images come from the same population.",
+                       *([low_fpr] if low_fpr else [])]
     with writing_outputs(out, stale, force) as staged:   # all of this run's files, or none
         write_run_files(staged.path, names, labels, edition=edition, task="membership",
                         scores_csv=scores_csv, force=force)

@@ -53,7 +53,7 @@ def list_folder(spec: FolderSpec) -> FolderListing:
             folders.append(p)
             continue
         (files if is_image_file(p) else skipped).append(p)
-    holding = [f for f in sorted(folders) if _holds_images_safely(f)]
+    holding = [f for f in sorted(folders) if holds_images(f)]
     if not files:
         hint = (f"; its subfolder {holding[0].name}/ holds images: move them up into "
                 f"{spec.path.name}/ (subfolders are not read)" if holding else "")
@@ -70,13 +70,6 @@ def list_folder(spec: FolderSpec) -> FolderListing:
         seen[key] = p
     files.sort(key=lambda p: natural_key(p.name))
     return FolderListing(spec, tuple(files), tuple(sorted(skipped)), tuple(holding))
-
-
-def _holds_images_safely(folder: Path) -> bool:
-    try:
-        return holds_images(folder)
-    except OSError:  # an unreadable subfolder is not read either way
-        return False
 
 
 @dataclass(repr=False)
@@ -318,8 +311,10 @@ def membership_data(train: ImageDataset, test: ImageDataset) -> MembershipData:
                 "split")
     _check_labels_agree(train, labelled)
     for spec in train.layout.folders:
+        if spec.role not in (Role.REAL_USED, Role.REAL_NOT_USED):
+            continue
         n = len(train.indices(spec.role))
-        if spec.role in (Role.REAL_USED, Role.REAL_NOT_USED) and n < 2:
+        if n < 2:
             raise SynthprintError(f"{spec.path}: holds {n} image; cross-validation needs at "
                                   "least 2 labelled images of each class: add images")
     splits = [(split, split.indices(Role.GENERATED)) for split in (train, test)]

@@ -45,6 +45,7 @@ class DecodeNote:
     path: Path
     kind: str  # "16-bit-rescaled" | "16-bit-low-range" | "resized" | "palette" | "colour"
     detail: str
+    top_level: int | None = None  # "16-bit-low-range": the highest gray level left, 0..16
 
 
 def is_image_file(path: Path) -> bool:
@@ -67,7 +68,7 @@ def _to_uint8(im: Image.Image, path: Path, notes: list[DecodeNote]) -> np.ndarra
         if wide.max() < LOW_RANGE_LIMIT:
             notes.append(DecodeNote(path, "16-bit-low-range",
                                     f"mode {mode} values 0..{int(wide.max())} rescaled by "
-                                    f"255/65535 to 0..{int(out.max())}"))
+                                    f"255/65535 to 0..{int(out.max())}", int(out.max())))
         else:
             notes.append(DecodeNote(path, "16-bit-rescaled",
                                     f"mode {mode} rescaled by 255/65535"))

@@ -113,8 +113,12 @@ def _subdirs(root: Path) -> dict[str, Path]:
 
 
 def holds_images(folder: Path) -> bool:
-    """Whether ``folder`` itself (not its subfolders) holds an image file."""
-    return any(is_image_file(p) and p.is_file() for p in folder.iterdir())
+    """Whether ``folder`` itself (not its subfolders) holds an image file; False for a
+    folder that cannot be listed (it would not be read either)."""
+    try:
+        return any(is_image_file(p) and p.is_file() for p in folder.iterdir())
+    except OSError:
+        return False
 
 
 def _one_of(dirs: dict[str, Path], names: tuple[str, ...], root: Path) -> Path | None:
